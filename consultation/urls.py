@@ -1,0 +1,59 @@
+from django.contrib import admin
+from django.urls import include, path, register_converter
+from django.views.generic import TemplateView
+
+from debates import views
+
+
+class NumberConverter:
+    """A public contribution number: digits only, bounded so no lookup overflows."""
+
+    regex = r"[0-9]{1,15}"
+
+    def to_python(self, value: str) -> int:
+        return int(value)
+
+    def to_url(self, value: int) -> str:
+        return str(value)
+
+
+register_converter(NumberConverter, "number")
+
+handler404 = "debates.views.page_not_found"
+handler403 = "debates.views.permission_denied"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("contributions/<number:number>/", views.permalink, name="permalink"),
+    path("consultations/<slug:slug>/", views.consultation_detail, name="consultation"),
+    path(
+        "consultations/<slug:consultation>/<slug:slug>/", views.debate_detail, name="debate"
+    ),
+    path(
+        "consultations/<slug:consultation>/<slug:slug>/proposer/",
+        views.proposal_create,
+        name="proposal_create",
+    ),
+    path(
+        "consultations/<slug:consultation>/<slug:debate>/<number:number>/",
+        views.proposal_detail,
+        name="proposal",
+    ),
+    path(
+        "consultations/<slug:consultation>/<slug:debate>/<number:number>/arguments/",
+        views.argument_create,
+        name="argument_create",
+    ),
+    path(
+        "consultations/<slug:consultation>/<slug:debate>/<number:number>/sources/",
+        views.source_create,
+        name="source_create",
+    ),
+    path("comptes/", include("allauth.urls")),
+    path("admin/", admin.site.urls),
+    path(
+        "a-propos/",
+        TemplateView.as_view(template_name="about.html"),
+        name="about",
+    ),
+]

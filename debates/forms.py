@@ -1,0 +1,61 @@
+"""Forms of the write paths; views ask the permission function before using them."""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.validators import URLValidator
+from django.utils.translation import gettext_lazy as _
+
+from debates.models import Argument, Proposal, Source, Stance
+
+# Bounds on user text: long enough for a real argument, short enough that a
+# paste of a whole document is refused with a message instead of stored.
+PROPOSAL_BODY_MAX = 10_000
+ARGUMENT_BODY_MAX = 5_000
+SOURCE_DESCRIPTION_MAX = 2_000
+
+
+class ProposalForm(forms.ModelForm):
+    body = forms.CharField(
+        label=_("Texte de la proposition"),
+        max_length=PROPOSAL_BODY_MAX,
+        widget=forms.Textarea(attrs={"rows": 8}),
+    )
+
+    class Meta:
+        model = Proposal
+        fields = ["title", "body"]
+        labels = {"title": _("Titre de la proposition")}
+
+
+class ArgumentForm(forms.ModelForm):
+    stance = forms.ChoiceField(label=_("Position"), choices=Stance.choices)
+    body = forms.CharField(
+        label=_("Votre argument"),
+        max_length=ARGUMENT_BODY_MAX,
+        widget=forms.Textarea(attrs={"rows": 5}),
+    )
+
+    class Meta:
+        model = Argument
+        fields = ["stance", "body"]
+
+
+class SourceForm(forms.ModelForm):
+    url = forms.URLField(
+        label=_("Adresse (URL)"),
+        max_length=2000,
+        validators=[URLValidator(schemes=["http", "https"])],
+        assume_scheme="https",
+    )
+    description = forms.CharField(
+        label=_("Description"),
+        required=False,
+        max_length=SOURCE_DESCRIPTION_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    class Meta:
+        model = Source
+        fields = ["title", "url", "description"]
+        labels = {"title": _("Titre de la source")}

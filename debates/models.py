@@ -1,0 +1,451 @@
+"""The domain: consultations, debates, and numbered contributions.
+
+Proposals, arguments and sources are all contributions: they share one table
+(multi-table inheritance) so that their public numbers come from one sequence
+and are unique across the three kinds by a database constraint, and so that a
+permalink, a report or a moderation action can point at any of them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Count, F, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+class Phase(models.TextChoices):
+    """Where a consultation stands in its calendar, derived from its dates."""
+
+    UPCOMING = "upcoming", _("à venir")
+    OPEN = "open", _("ouverte")
+    CLOSED = "closed", _("fermée")
+
+
+class ConsultationQuerySet(models.QuerySet["Consultation"]):
+    # The closing gate, for sets. Consultation.phase_at holds the same rule for
+    # one instance; tests assert that both agree at every boundary.
+    def open(self, now: datetime | None = None) -> ConsultationQuerySet:
+        """Return consultations open at `now`: opens_at <= now < closes_at."""
+        now = now or timezone.now()
+        return self.filter(opens_at__lte=now, closes_at__gt=now)
+
+    def upcoming(self, now: datetime | None = None) -> ConsultationQuerySet:
+        """Return consultations that have not opened yet at `now`."""
+        return self.filter(opens_at__gt=now or timezone.now())
+
+    def closed(self, now: datetime | None = None) -> ConsultationQuerySet:
+        """Return consultations closed at `now` (the end is exclusive)."""
+        return self.filter(closes_at__lte=now or timezone.now())
+
+    def for_home(self) -> ConsultationQuerySet:
+        """Return every consultation with its debate count, soonest closing first."""
+        return self.annotate(debate_count=Count("debates")).order_by("closes_at", "pk")
+
+
+class Consultation(models.Model):
+    """The whole exercise: a title, a calendar and its organisers."""
+
+    title = models.CharField(_("titre"), max_length=200)
+    slug = models.SlugField(_("adresse"), max_length=100, unique=True)
+    description = models.TextField(_("présentation"), blank=True)
+    opens_at = models.DateTimeField(_("ouverture"))
+    closes_at = models.DateTimeField(_("clôture"))
+    organisers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("organisateurs"),
+        related_name="organised_consultations",
+        blank=True,
+    )
+    created_at = models.DateTimeField(_("créée le"), default=timezone.now, editable=False)
+    history = HistoricalRecords(m2m_fields=[organisers])
+
+    objects = ConsultationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("consultation")
+        verbose_name_plural = _("consultations")
+        ordering = ["-opens_at"]
+        constraints = [
+            models.CheckConstraint(
+                name="consultation_closes_after_opens",
+                condition=Q(closes_at__gt=F("opens_at")),
+                violation_error_message=_(
+                    "La date de clôture doit être postérieure à la date d'ouverture."
+                ),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("consultation", kwargs={"slug": self.slug})
+
+    def phase_at(self, now: datetime | None = None) -> Phase:
+        """Return the phase at `now`: the one closing gate for an instance."""
+        now = now or timezone.now()
+        if now < self.opens_at:
+            return Phase.UPCOMING
+        if now < self.closes_at:
+            return Phase.OPEN
+        return Phase.CLOSED
+
+    @property
+    def phase(self) -> Phase:
+        """Return the phase now."""
+        return self.phase_at()
+
+    @property
+    def is_open(self) -> bool:
+        """Return whether participation is open now."""
+        return self.phase_at() == Phase.OPEN
+
+    @property
+    def is_closed(self) -> bool:
+        """Return whether the closing date has passed."""
+        return self.phase_at() == Phase.CLOSED
+
+
+class DebateQuerySet(models.QuerySet["Debate"]):
+    def for_consultation_page(self) -> DebateQuerySet:
+        """Return debates with `proposal_count`, in their set order."""
+        return self.annotate(proposal_count=Count("proposals")).order_by("position", "pk")
+
+
+class Debate(models.Model):
+    """A theme of a consultation, holding proposals."""
+
+    consultation = models.ForeignKey(
+        Consultation,
+        verbose_name=_("consultation"),
+        on_delete=models.PROTECT,
+        related_name="debates",
+    )
+    title = models.CharField(_("titre"), max_length=300)
+    slug = models.SlugField(_("adresse"), max_length=100)
+    introduction = models.TextField(_("introduction"), blank=True)
+    position = models.PositiveIntegerField(_("rang"), default=0)
+    history = HistoricalRecords()
+
+    objects = DebateQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("débat")
+        verbose_name_plural = _("débats")
+        ordering = ["position", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["consultation", "slug"], name="debate_slug_unique_in_consultation"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse(
+            "debate", kwargs={"consultation": self.consultation.slug, "slug": self.slug}
+        )
+
+
+class Kind(models.TextChoices):
+    PROPOSAL = "proposal", _("proposition")
+    ARGUMENT = "argument", _("argument")
+    SOURCE = "source", _("source")
+
+
+class NumberSequence(models.Model):
+    """The one public numbering sequence: a single row holding the last number given.
+
+    Numbers are taken by `next_number()` inside the transaction that saves the
+    contribution; the row lock (PostgreSQL) or the database write lock (SQLite)
+    makes two posts at the same instant queue, so each gets its own number.
+    """
+
+    last = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("séquence de numérotation")
+        constraints = [models.CheckConstraint(name="one_sequence_row", condition=Q(pk=1))]
+
+    @classmethod
+    def next_number(cls) -> int:
+        """Return a fresh public number; call inside a transaction."""
+        cls.objects.get_or_create(pk=1)
+        # UPDATE … SET last = last + 1 takes the lock and increments in one
+        # statement; reading it back inside the same transaction is then safe.
+        cls.objects.filter(pk=1).update(last=F("last") + 1)
+        return cls.objects.values_list("last", flat=True).get(pk=1)
+
+    @classmethod
+    def reserve_through(cls, number: int) -> None:
+        """Make sure later numbers come after `number` (used by imports)."""
+        cls.objects.get_or_create(pk=1)
+        cls.objects.filter(pk=1, last__lt=number).update(last=number)
+
+
+class Contribution(models.Model):
+    """What proposals, arguments and sources share: a public number, an author, dates."""
+
+    number = models.PositiveBigIntegerField(_("numéro"), unique=True, editable=False)
+    kind = models.CharField(_("type"), max_length=16, choices=Kind, editable=False)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("auteur"),
+        on_delete=models.PROTECT,
+        related_name="contributions",
+    )
+    created_at = models.DateTimeField(_("publiée le"), default=timezone.now)
+    updated_at = models.DateTimeField(_("modifiée le"), default=timezone.now)
+    original_number = models.PositiveBigIntegerField(
+        _("numéro d'origine"),
+        null=True,
+        blank=True,
+        help_text=_("Le numéro sur la plateforme d'origine, quand l'import a renuméroté."),
+    )
+
+    class Meta:
+        verbose_name = _("contribution")
+        verbose_name_plural = _("contributions")
+        ordering = ["number"]
+        constraints = [
+            models.CheckConstraint(name="contribution_number_positive", condition=Q(number__gt=0)),
+        ]
+
+    KIND: ClassVar[str] = ""
+
+    def __str__(self) -> str:
+        return f"#{self.number}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        # Bookkeeping only: the subclass says which kind of row this is.
+        if not self.kind:
+            self.kind = self.KIND
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    @property
+    def anchor(self) -> str:
+        """Return the HTML id of this contribution on its proposal page."""
+        return f"contribution-{self.number}"
+
+    @property
+    def was_edited(self) -> bool:
+        """Return whether the text changed after publication (more than a minute later)."""
+        return (self.updated_at - self.created_at).total_seconds() > 60
+
+    def get_absolute_url(self) -> str:
+        return reverse("permalink", kwargs={"number": self.number})
+
+
+def _count_of(model: type[models.Model], **filters: object) -> Coalesce:
+    """Return a correlated subquery counting `model` rows of the outer proposal.
+
+    Subqueries instead of joined Count()s: three joined counts would multiply
+    rows (arguments × sources) on a proposal with many of both.
+    """
+    subquery = (
+        model.objects.filter(proposal=OuterRef("pk"), **filters)
+        .order_by()
+        .values("proposal")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(subquery), 0)
+
+
+class ProposalQuerySet(models.QuerySet["Proposal"]):
+    def with_counts(self) -> ProposalQuerySet:
+        """Annotate `arguments_for`, `arguments_against` and `source_count`."""
+        return self.annotate(
+            arguments_for=_count_of(Argument, stance=Stance.FOR),
+            arguments_against=_count_of(Argument, stance=Stance.AGAINST),
+            source_count=_count_of(Source),
+        )
+
+    def for_debate_page(self, sort: str) -> ProposalQuerySet:
+        """Return proposals with author and counts, in the reader's order."""
+        qs = self.select_related("author").with_counts()
+        if sort == "oldest":
+            return qs.order_by("number")
+        if sort == "discussed":
+            return qs.annotate(
+                discussion=F("arguments_for") + F("arguments_against") + F("source_count")
+            ).order_by("-discussion", "-number")
+        return qs.order_by("-number")
+
+    def for_proposal_page(self) -> ProposalQuerySet:
+        """Return proposals with debate, consultation, author and counts preloaded."""
+        return self.select_related("debate__consultation", "author").with_counts()
+
+
+class Proposal(Contribution):
+    """A numbered text posted in a debate."""
+
+    KIND = Kind.PROPOSAL
+
+    contribution_ptr = models.OneToOneField(
+        Contribution,
+        on_delete=models.PROTECT,
+        parent_link=True,
+        primary_key=True,
+        related_name="as_proposal",
+    )
+
+    debate = models.ForeignKey(
+        Debate, verbose_name=_("débat"), on_delete=models.PROTECT, related_name="proposals"
+    )
+    title = models.CharField(_("titre"), max_length=300)
+    body = models.TextField(_("texte"))
+    history = HistoricalRecords()
+
+    objects = ProposalQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("proposition")
+        verbose_name_plural = _("propositions")
+        ordering = ["number"]
+
+    def __str__(self) -> str:
+        return f"#{self.number} {self.title}"
+
+    def get_page_url(self) -> str:
+        """Return the proposal page (the permalink redirects here)."""
+        return reverse(
+            "proposal",
+            kwargs={
+                "consultation": self.debate.consultation.slug,
+                "debate": self.debate.slug,
+                "number": self.number,
+            },
+        )
+
+
+class Stance(models.TextChoices):
+    FOR = "for", _("pour")
+    AGAINST = "against", _("contre")
+
+
+class ArgumentOrder(models.TextChoices):
+    """The orders a reader can choose for the arguments of a proposal."""
+
+    DEFAULT = "default", _("Ordre de la consultation")
+    RECENT = "recent", _("Les plus récents")
+    OLDEST = "oldest", _("Les plus anciens")
+
+
+class ArgumentQuerySet(models.QuerySet["Argument"]):
+    def in_order(self, order: str) -> ArgumentQuerySet:
+        """Return arguments in a reader's order (unknown values fall back to the default)."""
+        if order == ArgumentOrder.RECENT:
+            return self.order_by("-created_at", "-number")
+        if order == ArgumentOrder.OLDEST:
+            return self.order_by("created_at", "number")
+        # The default keeps the order an imported consultation showed on its
+        # own platform (original_rank), then puts the newest first.
+        return self.order_by(F("original_rank").asc(nulls_last=True), "-number")
+
+    def for_proposal_page(self, proposal: Proposal, stance: str, order: str) -> ArgumentQuerySet:
+        """Return one stance's arguments on a proposal, authors preloaded."""
+        return (
+            self.filter(proposal=proposal, stance=stance).select_related("author").in_order(order)
+        )
+
+
+class Argument(Contribution):
+    """A numbered reply for or against a proposal."""
+
+    KIND = Kind.ARGUMENT
+
+    contribution_ptr = models.OneToOneField(
+        Contribution,
+        on_delete=models.PROTECT,
+        parent_link=True,
+        primary_key=True,
+        related_name="as_argument",
+    )
+
+    proposal = models.ForeignKey(
+        Proposal, verbose_name=_("proposition"), on_delete=models.PROTECT, related_name="arguments"
+    )
+    stance = models.CharField(_("position"), max_length=8, choices=Stance)
+    body = models.TextField(_("texte"))
+    original_rank = models.PositiveIntegerField(
+        _("rang d'origine"),
+        null=True,
+        blank=True,
+        help_text=_("La place où la plateforme d'origine montrait cet argument."),
+    )
+    history = HistoricalRecords()
+
+    objects = ArgumentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("argument")
+        verbose_name_plural = _("arguments")
+        ordering = ["number"]
+        indexes = [models.Index(fields=["proposal", "stance"], name="argument_proposal_stance")]
+        constraints = [
+            models.CheckConstraint(
+                name="argument_stance_valid", condition=Q(stance__in=["for", "against"])
+            ),
+        ]
+
+    def page_query(self, page_size: int) -> str:
+        """Return the query string of the proposal page that lists this argument.
+
+        Counts the arguments of the same stance that the default order puts
+        before this one, so a permalink lands on the right page of a long list.
+        """
+        siblings = Argument.objects.filter(proposal_id=self.proposal_id, stance=self.stance)
+        if self.original_rank is None:
+            before = Q(original_rank__isnull=False) | Q(
+                original_rank__isnull=True, number__gt=self.number
+            )
+        else:
+            before = Q(original_rank__lt=self.original_rank) | Q(
+                original_rank=self.original_rank, number__gt=self.number
+            )
+        page = siblings.filter(before).count() // page_size + 1
+        param = "pour" if self.stance == Stance.FOR else "contre"
+        return "" if page == 1 else f"?{param}={page}"
+
+
+class Source(Contribution):
+    """A link deposited on a proposal."""
+
+    KIND = Kind.SOURCE
+
+    contribution_ptr = models.OneToOneField(
+        Contribution,
+        on_delete=models.PROTECT,
+        parent_link=True,
+        primary_key=True,
+        related_name="as_source",
+    )
+
+    proposal = models.ForeignKey(
+        Proposal, verbose_name=_("proposition"), on_delete=models.PROTECT, related_name="sources"
+    )
+    title = models.CharField(_("titre"), max_length=300)
+    url = models.URLField(_("adresse"), max_length=2000)
+    description = models.TextField(_("description"), blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("source")
+        verbose_name_plural = _("sources")
+        ordering = ["number"]
+
+    def page_query(self, page_size: int) -> str:
+        """Return the query string of the proposal page that lists this source."""
+        before = Source.objects.filter(proposal_id=self.proposal_id, number__lt=self.number)
+        page = before.count() // page_size + 1
+        return "" if page == 1 else f"?sources={page}"
+

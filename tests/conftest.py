@@ -1,0 +1,122 @@
+"""Personas and builders shared by the tests.
+
+Alice and Bob are citizens, Vera has a verified account, Olga organises the
+consultations. `open_consultation`, `closed_consultation` and
+`upcoming_consultation` each hold one debate with one proposal by Alice.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from django.utils import timezone
+
+from accounts.models import User, VerificationMethod
+from debates import actions
+from debates.models import Consultation, Debate, Proposal
+
+SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def make_user(username: str, display_name: str = "", **extra: object) -> User:
+    return User.objects.create_user(
+        username=username,
+        email=f"{username}@example.org",
+        password="correct horse battery staple",
+        display_name=display_name or username.capitalize(),
+        **extra,
+    )
+
+
+def make_consultation(
+    slug: str, opens_at: datetime, closes_at: datetime, title: str = ""
+) -> Consultation:
+    return Consultation.objects.create(
+        slug=slug,
+        title=title or f"Consultation {slug}",
+        description="Une consultation de test.",
+        opens_at=opens_at,
+        closes_at=closes_at,
+    )
+
+
+def make_debate(consultation: Consultation, slug: str = "theme") -> Debate:
+    return Debate.objects.create(
+        consultation=consultation, slug=slug, title=f"Débat {slug}", introduction="Intro."
+    )
+
+
+@pytest.fixture
+def alice(db: None) -> User:
+    return make_user("alice", "Alice Martin")
+
+
+@pytest.fixture
+def bob(db: None) -> User:
+    return make_user("bob", "Bob Durand")
+
+
+@pytest.fixture
+def vera(db: None) -> User:
+    return make_user(
+        "vera",
+        "Vera Vérifiée",
+        verified_at=timezone.now(),
+        verification_method=VerificationMethod.IDENTITY,
+    )
+
+
+@pytest.fixture
+def olga(db: None) -> User:
+    return make_user("olga", "Olga Organisatrice", is_staff=True)
+
+
+def _with_proposal(consultation: Consultation, author: User) -> Consultation:
+    debate = make_debate(consultation)
+    actions.post_proposal(debate=debate, author=author, title="Une proposition", body="Texte.")
+    return consultation
+
+
+@pytest.fixture
+def open_consultation(alice: User) -> Consultation:
+    now = timezone.now()
+    return _with_proposal(
+        make_consultation("ouverte", now - timedelta(days=3), now + timedelta(days=3)), alice
+    )
+
+
+@pytest.fixture
+def closed_consultation(alice: User) -> Consultation:
+    now = timezone.now()
+    return _with_proposal(
+        make_consultation("fermee", now - timedelta(days=30), now - timedelta(days=1)), alice
+    )
+
+
+@pytest.fixture
+def upcoming_consultation(alice: User) -> Consultation:
+    now = timezone.now()
+    return _with_proposal(
+        make_consultation("a-venir", now + timedelta(days=2), now + timedelta(days=30)), alice
+    )
+
+
+def proposal_of(consultation: Consultation) -> Proposal:
+    return Proposal.objects.select_related("debate__consultation").get(
+        debate__consultation=consultation
+    )
+
+
+def require_shared_data(*parts: str) -> Path:
+    """Return a path under ../shared; skip loudly when absent, fail under CI."""
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        reason = f"shared data absent: {path} (tests on real data need the workspace's shared/)"
+        if IN_CI:
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return path
