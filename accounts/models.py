@@ -39,8 +39,7 @@ class User(AbstractUser):
         constraints = [
             models.CheckConstraint(
                 name="verification_has_method",
-                condition=models.Q(verified_at__isnull=True)
-                | ~models.Q(verification_method=""),
+                condition=models.Q(verified_at__isnull=True) | ~models.Q(verification_method=""),
             ),
         ]
 

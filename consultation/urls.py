@@ -26,9 +26,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("contributions/<number:number>/", views.permalink, name="permalink"),
     path("consultations/<slug:slug>/", views.consultation_detail, name="consultation"),
-    path(
-        "consultations/<slug:consultation>/<slug:slug>/", views.debate_detail, name="debate"
-    ),
+    path("consultations/<slug:consultation>/<slug:slug>/", views.debate_detail, name="debate"),
     path(
         "consultations/<slug:consultation>/<slug:slug>/proposer/",
         views.proposal_create,

@@ -48,5 +48,3 @@ def post_source(
         url=url,
         description=description,
     )
-
-

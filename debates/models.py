@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+
 class Phase(models.TextChoices):
     """Where a consultation stands in its calendar, derived from its dates."""
 
@@ -150,9 +151,7 @@ class Debate(models.Model):
         return self.title
 
     def get_absolute_url(self) -> str:
-        return reverse(
-            "debate", kwargs={"consultation": self.consultation.slug, "slug": self.slug}
-        )
+        return reverse("debate", kwargs={"consultation": self.consultation.slug, "slug": self.slug})
 
 
 class Kind(models.TextChoices):
@@ -174,6 +173,9 @@ class NumberSequence(models.Model):
     class Meta:
         verbose_name = _("séquence de numérotation")
         constraints = [models.CheckConstraint(name="one_sequence_row", condition=Q(pk=1))]
+
+    def __str__(self) -> str:
+        return f"#{self.last}"
 
     @classmethod
     def next_number(cls) -> int:
@@ -230,6 +232,9 @@ class Contribution(models.Model):
             self.kind = self.KIND
         super().save(*args, **kwargs)  # type: ignore[arg-type]
 
+    def get_absolute_url(self) -> str:
+        return reverse("permalink", kwargs={"number": self.number})
+
     @property
     def anchor(self) -> str:
         """Return the HTML id of this contribution on its proposal page."""
@@ -239,9 +244,6 @@ class Contribution(models.Model):
     def was_edited(self) -> bool:
         """Return whether the text changed after publication (more than a minute later)."""
         return (self.updated_at - self.created_at).total_seconds() > 60
-
-    def get_absolute_url(self) -> str:
-        return reverse("permalink", kwargs={"number": self.number})
 
 
 def _count_of(model: type[models.Model], **filters: object) -> Coalesce:
@@ -448,4 +450,3 @@ class Source(Contribution):
         before = Source.objects.filter(proposal_id=self.proposal_id, number__lt=self.number)
         page = before.count() // page_size + 1
         return "" if page == 1 else f"?sources={page}"
-

@@ -40,7 +40,11 @@ PROPOSAL_SORTS = {
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     # One query: every consultation, grouped here by the gate's phase.
-    groups: dict[Phase, list[Consultation]] = {phase: [] for phase in Phase}
+    groups: dict[Phase, list[Consultation]] = {
+        Phase.OPEN: [],
+        Phase.UPCOMING: [],
+        Phase.CLOSED: [],
+    }
     for consultation in Consultation.objects.for_home():
         groups[consultation.phase].append(consultation)
     groups[Phase.CLOSED].reverse()  # most recently closed first
@@ -199,7 +203,9 @@ def proposal_create(request: HttpRequest, consultation: str, slug: str) -> HttpR
     if not form.is_valid():
         return _debate_page(request, debate, form=form, status=400)
     proposal = actions.post_proposal(
-        debate=debate, author=request.user, **form.cleaned_data  # type: ignore[arg-type]
+        debate=debate,
+        author=request.user,
+        **form.cleaned_data,  # type: ignore[arg-type]
     )
     messages.success(
         request, _("Votre proposition est publiée sous le numéro #%d.") % proposal.number
@@ -220,11 +226,11 @@ def argument_create(
         stance = request.POST.get("stance", Stance.FOR)
         return _proposal_page(request, proposal, forms={stance: form}, status=400)
     argument = actions.post_argument(
-        proposal=proposal, author=request.user, **form.cleaned_data  # type: ignore[arg-type]
+        proposal=proposal,
+        author=request.user,
+        **form.cleaned_data,  # type: ignore[arg-type]
     )
-    messages.success(
-        request, _("Votre argument est publié sous le numéro #%d.") % argument.number
-    )
+    messages.success(request, _("Votre argument est publié sous le numéro #%d.") % argument.number)
     return redirect(argument.get_absolute_url())
 
 
@@ -240,7 +246,9 @@ def source_create(
     if not form.is_valid():
         return _proposal_page(request, proposal, forms={"source": form}, status=400)
     source = actions.post_source(
-        proposal=proposal, author=request.user, **form.cleaned_data  # type: ignore[arg-type]
+        proposal=proposal,
+        author=request.user,
+        **form.cleaned_data,  # type: ignore[arg-type]
     )
     messages.success(request, _("Votre source est déposée sous le numéro #%d.") % source.number)
     return redirect(source.get_absolute_url())
@@ -253,5 +261,3 @@ def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
 def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
     context: dict[str, Any] = {"reason": str(exception) if str(exception) else ""}
     return render(request, "403.html", context, status=403)
-
-

@@ -122,7 +122,6 @@ def require_shared_data(*parts: str) -> Path:
     return path
 
 
-
 def on_postgres() -> bool:
     from django.conf import settings
 

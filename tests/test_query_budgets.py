@@ -1,0 +1,97 @@
+"""Each page runs a fixed number of queries, whatever the number of contributions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+
+import pytest
+from django.test import Client
+
+from accounts.models import User
+from debates import actions
+from debates.models import Consultation, Proposal, Stance
+from tests.conftest import make_user, proposal_of
+
+AssertQueries = Callable[..., AbstractContextManager[object]]
+
+
+def grow(consultation: Consultation, arguments: int, proposals: int = 0) -> Proposal:
+    """Add arguments (both stances, several authors) and proposals; return the first proposal."""
+    proposal = proposal_of(consultation)
+    authors = [make_user(f"citoyen{i}") for i in range(5)]
+    for i in range(arguments):
+        actions.post_argument(
+            proposal=proposal,
+            author=authors[i % 5],
+            stance=Stance.FOR if i % 3 else Stance.AGAINST,
+            body=f"Argument {i}",
+        )
+    for i in range(0, arguments, 7):
+        actions.post_source(
+            proposal=proposal, author=authors[i % 5], title=f"S{i}", url="https://example.org"
+        )
+    for i in range(proposals):
+        actions.post_proposal(
+            debate=proposal.debate, author=authors[i % 5], title=f"P{i}", body="Texte"
+        )
+    return proposal
+
+
+# Anonymous reader. Signed-in readers add two: the session and the user.
+# home: consultations with their debate counts.
+# consultation: the consultation; its debates with proposal counts.
+# debate: the debate with its consultation; COUNT of proposals; one page of
+#   proposals with authors and per-proposal counts (subqueries).
+# proposal: the proposal with debate, consultation, author and counts; one page
+#   of arguments pour; one of arguments contre; one page of sources.
+BUDGETS = {"home": 1, "consultation": 2, "debate": 3, "proposal": 4}
+
+
+def urls(proposal: Proposal) -> dict[str, str]:
+    return {
+        "home": "/",
+        "consultation": proposal.debate.consultation.get_absolute_url(),
+        "debate": proposal.debate.get_absolute_url(),
+        "proposal": proposal.get_page_url(),
+    }
+
+
+@pytest.mark.parametrize("size", [10, 500])
+@pytest.mark.parametrize("page", list(BUDGETS))
+def test_a_page_keeps_its_query_budget_whatever_the_size(
+    open_consultation: Consultation,
+    client: Client,
+    django_assert_num_queries: AssertQueries,
+    page: str,
+    size: int,
+) -> None:
+    proposal = grow(open_consultation, arguments=size, proposals=size // 10)
+    with django_assert_num_queries(BUDGETS[page]):
+        response = client.get(urls(proposal)[page])
+    assert response.status_code == 200
+
+
+def test_a_signed_in_reader_costs_two_more_queries(
+    open_consultation: Consultation,
+    client: Client,
+    alice: User,
+    django_assert_num_queries: AssertQueries,
+) -> None:
+    proposal = grow(open_consultation, arguments=30)
+    client.force_login(alice)
+    with django_assert_num_queries(BUDGETS["proposal"] + 2):
+        response = client.get(proposal.get_page_url())
+    assert response.status_code == 200
+
+
+def test_the_permalink_costs_two_queries_for_an_argument(
+    open_consultation: Consultation, client: Client, django_assert_num_queries: AssertQueries
+) -> None:
+    proposal = grow(open_consultation, arguments=120)
+    argument = proposal.arguments.order_by("number").first()
+    assert argument is not None
+    # the contribution with its proposal, debate and consultation; its place in the list
+    with django_assert_num_queries(2):
+        response = client.get(f"/contributions/{argument.number}/")
+    assert response.status_code == 302
