@@ -1,0 +1,89 @@
+# Development commands. `make run` serves the demo; `make test` runs everything CI runs.
+#
+# Variables: PYTHON (the interpreter that makes the venv, default python3),
+# PYTEST_ARGS (extra pytest arguments, e.g. `make test PYTEST_ARGS="-x -k numbering"`).
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+# Reinstall only when pyproject.toml is newer than this stamp.
+STAMP := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+# $(call pytest,ARGS,PREFIX): runs PREFIX pytest ARGS; exit code 5 (no test
+# collected) is a failure, and is said so.
+define pytest
+	@echo "$(strip $(2) $(BIN)/pytest $(1) $(PYTEST_ARGS))"
+	@rc=0; $(2) $(BIN)/pytest $(1) $(PYTEST_ARGS) || rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "make: pytest collected no tests: that is a failure" >&2; fi; \
+	exit $$rc
+endef
+
+.PHONY: help venv install run test test-sqlite test-postgres pytest-on-postgres lint check format
+
+help:
+	@echo "make run            venv, install, migrate, load the demo, serve on http://127.0.0.1:8000"
+	@echo "make test           lint, then the suite on SQLite, then on a throwaway PostgreSQL"
+	@echo "make test-sqlite    the suite on SQLite only (pytest -m 'not postgres')"
+	@echo "make test-postgres  the whole suite on a throwaway PostgreSQL cluster"
+	@echo "make lint           ruff check and makemigrations --check"
+	@echo "make check          makemigrations --check and manage.py check"
+	@echo "make format         ruff format and ruff check --fix (rewrites files)"
+	@echo "make venv           create .venv and install the project with its dev tools"
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $@
+
+venv install: $(STAMP)
+
+run: $(STAMP)
+	$(PY) manage.py migrate
+	@if find locale -name '*.po' 2>/dev/null | grep -q .; then \
+		if command -v msgfmt >/dev/null 2>&1; then \
+			echo "$(PY) manage.py compilemessages --ignore=$(VENV)"; \
+			$(PY) manage.py compilemessages --ignore=$(VENV); \
+		else \
+			echo "make: gettext (msgfmt) is missing: translations not compiled, the UI stays in French" >&2; \
+		fi; \
+	fi
+	$(PY) manage.py load_demo
+	$(PY) manage.py runserver 127.0.0.1:8000
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(PY) manage.py makemigrations --check --dry-run
+
+check: $(STAMP)
+	$(PY) manage.py makemigrations --check --dry-run
+	$(PY) manage.py check
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+test: lint
+	@$(MAKE) --no-print-directory test-sqlite
+	@$(MAKE) --no-print-directory test-postgres
+
+# DATABASE_URL is unset so this pass is SQLite even when the shell points elsewhere.
+test-sqlite: $(STAMP)
+	@echo "== the suite on SQLite"
+	$(call pytest,-m 'not postgres',env -u DATABASE_URL)
+
+# scripts/with-postgres starts and stops the cluster around the whole run.
+# Without server binaries it warns loudly and skips, except under CI=true.
+test-postgres: $(STAMP)
+	@echo "== the whole suite on a throwaway PostgreSQL cluster"
+	scripts/with-postgres --or-skip $(MAKE) --no-print-directory pytest-on-postgres
+
+# Inside scripts/with-postgres: first make sure Django really talks to it.
+pytest-on-postgres: $(STAMP)
+	@test -n "$$DATABASE_URL" || { echo "make: DATABASE_URL is not set" >&2; exit 1; }
+	@$(PY) manage.py shell --verbosity 0 -c "from django.db import connection as c; \
+		assert c.vendor == 'postgresql', 'DATABASE_URL did not reach PostgreSQL: ' + c.vendor"
+	$(call pytest,)
