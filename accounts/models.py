@@ -32,6 +32,15 @@ class User(AbstractUser):
         choices=VerificationMethod,
         blank=True,
     )
+    verified_by = models.ForeignKey(
+        "self",
+        verbose_name=_("vérifié par"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    deleted_at = models.DateTimeField(_("supprimé le"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("utilisateur")

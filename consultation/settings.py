@@ -179,6 +179,11 @@ X_FRAME_OPTIONS = "DENY"
 PROPOSALS_PER_PAGE = int(os.environ.get("PROPOSALS_PER_PAGE", "30"))
 ARGUMENTS_PER_PAGE = int(os.environ.get("ARGUMENTS_PER_PAGE", "50"))
 
+# Posting rate limit per user: at most POSTING_RATE_LIMIT contributions in
+# POSTING_RATE_WINDOW seconds; a burst beyond it is answered 429 with a message.
+POSTING_RATE_LIMIT = int(os.environ.get("POSTING_RATE_LIMIT", "10"))
+POSTING_RATE_WINDOW = int(os.environ.get("POSTING_RATE_WINDOW", "300"))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path, register_converter
 from django.views.generic import TemplateView
 
-from debates import views
+from debates import views, write_views
 
 
 class NumberConverter:
@@ -29,7 +29,7 @@ urlpatterns = [
     path("consultations/<slug:consultation>/<slug:slug>/", views.debate_detail, name="debate"),
     path(
         "consultations/<slug:consultation>/<slug:slug>/proposer/",
-        views.proposal_create,
+        write_views.proposal_create,
         name="proposal_create",
     ),
     path(
@@ -39,14 +39,21 @@ urlpatterns = [
     ),
     path(
         "consultations/<slug:consultation>/<slug:debate>/<number:number>/arguments/",
-        views.argument_create,
+        write_views.argument_create,
         name="argument_create",
     ),
     path(
         "consultations/<slug:consultation>/<slug:debate>/<number:number>/sources/",
-        views.source_create,
+        write_views.source_create,
         name="source_create",
     ),
+    path(
+        "consultations/<slug:consultation>/<slug:debate>/<number:number>/vote/",
+        write_views.vote,
+        name="vote",
+    ),
+    path("contributions/<number:number>/accord/", write_views.endorse, name="endorse"),
+    path("contributions/<number:number>/modifier/", write_views.edit, name="edit"),
     path("comptes/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path(

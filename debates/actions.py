@@ -1,18 +1,36 @@
 """Writes that span several rows: each one transaction, keyword-only and typed.
 
-Callers have asked `rules.participation()` first; these functions only write.
+Callers have asked `rules.participation()` (or `rules.may_edit()`) first;
+these functions only write.
 """
 
 from __future__ import annotations
 
-from django.db import transaction
+from datetime import timedelta
+from uuid import UUID
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from accounts.models import User
-from debates.models import Argument, Debate, NumberSequence, Proposal, Source, Stance
+from debates.models import (
+    Argument,
+    Contribution,
+    Debate,
+    Endorsement,
+    NumberSequence,
+    Proposal,
+    Source,
+    Stance,
+    Vote,
+    VoteValue,
+)
 
 
 @transaction.atomic
-def post_proposal(*, debate: Debate, author: User, title: str, body: str) -> Proposal:
+def post_proposal(
+    *, debate: Debate, author: User, title: str, body: str, submission_token: UUID | None = None
+) -> Proposal:
     """Publish a proposal under the next public number."""
     return Proposal.objects.create(
         number=NumberSequence.next_number(),
@@ -20,11 +38,19 @@ def post_proposal(*, debate: Debate, author: User, title: str, body: str) -> Pro
         author=author,
         title=title,
         body=body,
+        submission_token=submission_token,
     )
 
 
 @transaction.atomic
-def post_argument(*, proposal: Proposal, author: User, stance: Stance | str, body: str) -> Argument:
+def post_argument(
+    *,
+    proposal: Proposal,
+    author: User,
+    stance: Stance | str,
+    body: str,
+    submission_token: UUID | None = None,
+) -> Argument:
     """Publish an argument pour or contre under the next public number."""
     return Argument.objects.create(
         number=NumberSequence.next_number(),
@@ -32,12 +58,19 @@ def post_argument(*, proposal: Proposal, author: User, stance: Stance | str, bod
         author=author,
         stance=stance,
         body=body,
+        submission_token=submission_token,
     )
 
 
 @transaction.atomic
 def post_source(
-    *, proposal: Proposal, author: User, title: str, url: str, description: str = ""
+    *,
+    proposal: Proposal,
+    author: User,
+    title: str,
+    url: str,
+    description: str = "",
+    submission_token: UUID | None = None,
 ) -> Source:
     """Deposit a source under the next public number."""
     return Source.objects.create(
@@ -47,4 +80,77 @@ def post_source(
         title=title,
         url=url,
         description=description,
+        submission_token=submission_token,
     )
+
+
+def already_submitted(*, author: User, submission_token: UUID | None) -> Contribution | None:
+    """Return the contribution this form already created, if it was posted before."""
+    if submission_token is None:
+        return None
+    return Contribution.objects.filter(author=author, submission_token=submission_token).first()
+
+
+def posted_recently(*, author: User, seconds: int) -> int:
+    """Return how many contributions `author` published in the last `seconds`."""
+    since = timezone.now() - timedelta(seconds=seconds)
+    return Contribution.objects.filter(author=author, created_at__gte=since).count()
+
+
+@transaction.atomic
+def edit_contribution(*, contribution: Contribution, **fields: str) -> Contribution:
+    """Change the text of a contribution; history keeps the previous version."""
+    for name, value in fields.items():
+        setattr(contribution, name, value)
+    contribution.updated_at = timezone.now()
+    contribution.save(update_fields=[*fields, "updated_at"])
+    return contribution
+
+
+def cast_vote(*, proposal: Proposal, user: User, value: VoteValue | str) -> Vote:
+    """Record or change the user's vote on a proposal (one per user and proposal).
+
+    Two requests of the same user at once both try to insert; the unique
+    constraint lets one win and the other turns into an update.
+    """
+    now = timezone.now()
+    for _attempt in range(2):
+        try:
+            with transaction.atomic():
+                vote = Vote.objects.select_for_update().filter(proposal=proposal, user=user).first()
+                if vote is None:
+                    return Vote.objects.create(
+                        proposal=proposal, user=user, value=value, created_at=now, updated_at=now
+                    )
+                if vote.value != value:
+                    vote.value = value
+                    vote.updated_at = now
+                    vote.save(update_fields=["value", "updated_at"])
+                return vote
+        except IntegrityError:
+            continue  # the other request inserted first: update its row
+    raise RuntimeError("vote could not be recorded")  # pragma: no cover
+
+
+@transaction.atomic
+def withdraw_vote(*, proposal: Proposal, user: User) -> bool:
+    """Withdraw the user's vote; history keeps the record. Return whether one existed."""
+    vote = Vote.objects.filter(proposal=proposal, user=user).first()
+    if vote is None:
+        return False
+    vote.delete()
+    return True
+
+
+def toggle_endorsement(*, argument: Argument, user: User) -> bool:
+    """Add or remove the user's « D'accord » on an argument; return whether it is on."""
+    try:
+        with transaction.atomic():
+            existing = Endorsement.objects.filter(argument=argument, user=user).first()
+            if existing is not None:
+                existing.delete()
+                return False
+            Endorsement.objects.create(argument=argument, user=user)
+            return True
+    except IntegrityError:
+        return True  # a simultaneous request of the same user endorsed it already

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+from uuid import uuid4
+
 from django import forms
 from django.core.validators import URLValidator
 from django.utils.translation import gettext_lazy as _
 
-from debates.models import Argument, Proposal, Source, Stance
+from debates.models import Argument, Proposal, Source, Stance, VoteValue
 
 # Bounds on user text: long enough for a real argument, short enough that a
 # paste of a whole document is refused with a message instead of stored.
 PROPOSAL_BODY_MAX = 10_000
 ARGUMENT_BODY_MAX = 5_000
 SOURCE_DESCRIPTION_MAX = 2_000
+
+
+class SubmissionTokenForm(forms.Form):
+    """Carries a random token so that the same form posted twice creates one contribution."""
+
+    submission_token = forms.UUIDField(widget=forms.HiddenInput, required=False, initial=uuid4)
 
 
 class ProposalForm(forms.ModelForm):
@@ -59,3 +67,41 @@ class SourceForm(forms.ModelForm):
         model = Source
         fields = ["title", "url", "description"]
         labels = {"title": _("Titre de la source")}
+
+
+class ProposalEditForm(ProposalForm):
+    pass
+
+
+class ArgumentEditForm(forms.ModelForm):
+    body = ArgumentForm.base_fields["body"]
+
+    class Meta:
+        model = Argument
+        fields = ["body"]
+
+
+class SourceEditForm(SourceForm):
+    pass
+
+
+class NewProposalForm(SubmissionTokenForm, ProposalForm):
+    pass
+
+
+class NewArgumentForm(SubmissionTokenForm, ArgumentForm):
+    pass
+
+
+class NewSourceForm(SubmissionTokenForm, SourceForm):
+    pass
+
+
+WITHDRAW = "withdraw"
+
+
+class VoteForm(forms.Form):
+    value = forms.ChoiceField(
+        label=_("Votre vote"),
+        choices=[*VoteValue.choices, (WITHDRAW, _("Retirer mon vote"))],
+    )

@@ -64,6 +64,11 @@ class Consultation(models.Model):
         related_name="organised_consultations",
         blank=True,
     )
+    requires_verified_accounts = models.BooleanField(
+        _("réservée aux comptes vérifiés"),
+        default=False,
+        help_text=_("Seuls les comptes vérifiés peuvent alors proposer, argumenter et voter."),
+    )
     created_at = models.DateTimeField(_("créée le"), default=timezone.now, editable=False)
     history = HistoricalRecords(m2m_fields=[organisers])
 
@@ -212,13 +217,20 @@ class Contribution(models.Model):
         blank=True,
         help_text=_("Le numéro sur la plateforme d'origine, quand l'import a renuméroté."),
     )
+    # A random token carried by the form: the same form posted twice (double
+    # click, back and resubmit) finds the contribution it already created.
+    submission_token = models.UUIDField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("contribution")
         verbose_name_plural = _("contributions")
         ordering = ["number"]
+        indexes = [models.Index(fields=["author", "created_at"], name="contribution_author_time")]
         constraints = [
             models.CheckConstraint(name="contribution_number_positive", condition=Q(number__gt=0)),
+            models.UniqueConstraint(
+                fields=["author", "submission_token"], name="one_contribution_per_submission"
+            ),
         ]
 
     KIND: ClassVar[str] = ""
@@ -264,11 +276,14 @@ def _count_of(model: type[models.Model], **filters: object) -> Coalesce:
 
 class ProposalQuerySet(models.QuerySet["Proposal"]):
     def with_counts(self) -> ProposalQuerySet:
-        """Annotate `arguments_for`, `arguments_against` and `source_count`."""
+        """Annotate counts of arguments pour / contre, sources and votes of each value."""
         return self.annotate(
             arguments_for=_count_of(Argument, stance=Stance.FOR),
             arguments_against=_count_of(Argument, stance=Stance.AGAINST),
             source_count=_count_of(Source),
+            votes_agree=_count_of(Vote, value=VoteValue.AGREE),
+            votes_mixed=_count_of(Vote, value=VoteValue.MIXED),
+            votes_disagree=_count_of(Vote, value=VoteValue.DISAGREE),
         )
 
     def for_debate_page(self, sort: str) -> ProposalQuerySet:
@@ -338,25 +353,47 @@ class ArgumentOrder(models.TextChoices):
     """The orders a reader can choose for the arguments of a proposal."""
 
     DEFAULT = "default", _("Ordre de la consultation")
+    POPULAR = "popular", _("Les plus soutenus")
     RECENT = "recent", _("Les plus récents")
     OLDEST = "oldest", _("Les plus anciens")
 
 
 class ArgumentQuerySet(models.QuerySet["Argument"]):
+    def with_endorsement_count(self) -> ArgumentQuerySet:
+        """Annotate `endorsement_count`, the number of « D'accord » on each argument."""
+        endorsements = (
+            Endorsement.objects.filter(argument=OuterRef("pk"))
+            .order_by()
+            .values("argument")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        return self.annotate(endorsement_count=Coalesce(Subquery(endorsements), 0))
+
     def in_order(self, order: str) -> ArgumentQuerySet:
-        """Return arguments in a reader's order (unknown values fall back to the default)."""
+        """Return arguments in a reader's order (unknown values fall back to the default).
+
+        Needs `with_endorsement_count()` for the default and popular orders.
+        """
         if order == ArgumentOrder.RECENT:
             return self.order_by("-created_at", "-number")
         if order == ArgumentOrder.OLDEST:
             return self.order_by("created_at", "number")
+        if order == ArgumentOrder.POPULAR:
+            return self.order_by("-endorsement_count", "-number")
         # The default keeps the order an imported consultation showed on its
-        # own platform (original_rank), then puts the newest first.
-        return self.order_by(F("original_rank").asc(nulls_last=True), "-number")
+        # own platform (original_rank), then the most supported, newest first.
+        return self.order_by(
+            F("original_rank").asc(nulls_last=True), "-endorsement_count", "-number"
+        )
 
     def for_proposal_page(self, proposal: Proposal, stance: str, order: str) -> ArgumentQuerySet:
-        """Return one stance's arguments on a proposal, authors preloaded."""
+        """Return one stance's arguments on a proposal, authors and endorsement counts preloaded."""
         return (
-            self.filter(proposal=proposal, stance=stance).select_related("author").in_order(order)
+            self.filter(proposal=proposal, stance=stance)
+            .select_related("author")
+            .with_endorsement_count()
+            .in_order(order)
         )
 
 
@@ -402,19 +439,17 @@ class Argument(Contribution):
     def page_query(self, page_size: int) -> str:
         """Return the query string of the proposal page that lists this argument.
 
-        Counts the arguments of the same stance that the default order puts
-        before this one, so a permalink lands on the right page of a long list.
+        Reads the numbers of its stance in the default order, the same query
+        the page uses, so a permalink lands on the right page of a long list
+        (one query of integers, even for thousands of arguments).
         """
-        siblings = Argument.objects.filter(proposal_id=self.proposal_id, stance=self.stance)
-        if self.original_rank is None:
-            before = Q(original_rank__isnull=False) | Q(
-                original_rank__isnull=True, number__gt=self.number
-            )
-        else:
-            before = Q(original_rank__lt=self.original_rank) | Q(
-                original_rank=self.original_rank, number__gt=self.number
-            )
-        page = siblings.filter(before).count() // page_size + 1
+        numbers = list(
+            Argument.objects.filter(proposal_id=self.proposal_id, stance=self.stance)
+            .with_endorsement_count()
+            .in_order(ArgumentOrder.DEFAULT)
+            .values_list("number", flat=True)
+        )
+        page = numbers.index(self.number) // page_size + 1
         param = "pour" if self.stance == Stance.FOR else "contre"
         return "" if page == 1 else f"?{param}={page}"
 
@@ -450,3 +485,69 @@ class Source(Contribution):
         before = Source.objects.filter(proposal_id=self.proposal_id, number__lt=self.number)
         page = before.count() // page_size + 1
         return "" if page == 1 else f"?sources={page}"
+
+
+class VoteValue(models.TextChoices):
+    AGREE = "agree", _("D'accord")
+    MIXED = "mixed", _("Mitigé")
+    DISAGREE = "disagree", _("Pas d'accord")
+
+
+class Vote(models.Model):
+    """A citizen's position on a proposal; one per user and proposal."""
+
+    proposal = models.ForeignKey(
+        Proposal, verbose_name=_("proposition"), on_delete=models.PROTECT, related_name="votes"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("votant"),
+        on_delete=models.PROTECT,
+        related_name="votes",
+    )
+    value = models.CharField(_("vote"), max_length=16, choices=VoteValue)
+    created_at = models.DateTimeField(_("voté le"), default=timezone.now)
+    updated_at = models.DateTimeField(_("modifié le"), default=timezone.now)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("vote")
+        verbose_name_plural = _("votes")
+        constraints = [
+            models.UniqueConstraint(fields=["proposal", "user"], name="one_vote_per_user"),
+            models.CheckConstraint(
+                name="vote_value_valid", condition=Q(value__in=["agree", "mixed", "disagree"])
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_value_display()} #{self.proposal_id}"
+
+
+class Endorsement(models.Model):
+    """A « D'accord » on an argument; one per user and argument."""
+
+    argument = models.ForeignKey(
+        Argument,
+        verbose_name=_("argument"),
+        on_delete=models.PROTECT,
+        related_name="endorsements",
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("auteur"),
+        on_delete=models.PROTECT,
+        related_name="endorsements",
+    )
+    created_at = models.DateTimeField(_("le"), default=timezone.now)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("accord sur un argument")
+        verbose_name_plural = _("accords sur des arguments")
+        constraints = [
+            models.UniqueConstraint(fields=["argument", "user"], name="one_endorsement_per_user"),
+        ]
+
+    def __str__(self) -> str:
+        return f"+1 #{self.argument_id}"

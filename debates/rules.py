@@ -1,7 +1,8 @@
 """The one permission function: may this user write to this consultation now?
 
-Every write view, form and template asks `participation()`; it derives the
-answer from the consultation's dates (the closing gate) and the user.
+Every write view, form and template asks `participation()` (or `may_edit()`
+for a change to an existing contribution); the answer derives from the
+consultation's dates (the closing gate) and from the user's account.
 """
 
 from __future__ import annotations
@@ -10,13 +11,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from allauth.account.models import EmailAddress
 from django.contrib.auth.models import AnonymousUser
 from django.utils.formats import date_format
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from debates.models import Consultation, Phase
+from debates.models import Consultation, Contribution, Phase
 
 
 class Refusal(StrEnum):
@@ -26,6 +28,9 @@ class Refusal(StrEnum):
     CLOSED = "closed"
     ANONYMOUS = "anonymous"
     INACTIVE = "inactive"
+    UNCONFIRMED_EMAIL = "unconfirmed_email"
+    UNVERIFIED = "unverified"
+    NOT_AUTHOR = "not_author"
 
 
 @dataclass(frozen=True)
@@ -44,8 +49,21 @@ class Decision:
         """Return whether signing in is what stands in the way."""
         return self.refusal == Refusal.ANONYMOUS
 
+    @property
+    def is_closed(self) -> bool:
+        return self.refusal == Refusal.CLOSED
+
     def __bool__(self) -> bool:
         return self.allowed
+
+
+def has_confirmed_email(user: User) -> bool:
+    """Return whether the user confirmed an email address (cached on the instance)."""
+    cached = getattr(user, "_has_confirmed_email", None)
+    if cached is None:
+        cached = EmailAddress.objects.filter(user=user, verified=True).exists()
+        user._has_confirmed_email = cached  # type: ignore[attr-defined]
+    return cached
 
 
 def participation(
@@ -65,4 +83,32 @@ def participation(
         return Decision(Refusal.ANONYMOUS, _("Connectez-vous pour participer."))
     if not user.is_active:
         return Decision(Refusal.INACTIVE, _("Votre compte ne peut pas participer."))
+    if not has_confirmed_email(user):
+        return Decision(
+            Refusal.UNCONFIRMED_EMAIL,
+            _(
+                "Confirmez votre adresse électronique pour participer : "
+                "suivez le lien du courriel que nous vous avons envoyé."
+            ),
+        )
+    if consultation.requires_verified_accounts and not user.is_verified:
+        return Decision(
+            Refusal.UNVERIFIED,
+            _("Cette consultation est réservée aux comptes vérifiés."),
+        )
     return Decision()
+
+
+def may_edit(
+    user: User | AnonymousUser,
+    contribution: Contribution,
+    consultation: Consultation,
+    now: datetime | None = None,
+) -> Decision:
+    """Return whether `user` may change the text of `contribution` now."""
+    decision = participation(user, consultation, now)
+    if not decision:
+        return decision
+    if contribution.author_id != user.pk:
+        return Decision(Refusal.NOT_AUTHOR, _("Seul l'auteur d'une contribution peut la modifier."))
+    return decision

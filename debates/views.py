@@ -5,30 +5,29 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET
 
-from debates import actions
-from debates.forms import ArgumentForm, ProposalForm, SourceForm
+from debates.forms import NewArgumentForm, NewProposalForm, NewSourceForm, VoteForm
 from debates.models import (
     Argument,
     ArgumentOrder,
     Consultation,
     Contribution,
     Debate,
+    Endorsement,
     Kind,
     Phase,
     Proposal,
     Stance,
+    Vote,
 )
 from debates.paging import Window
-from debates.rules import Decision, participation
+from debates.rules import participation
 
 PROPOSAL_SORTS = {
     "recent": _("Les plus récentes"),
@@ -84,7 +83,7 @@ def _debate_page(
         "sort": sort,
         "sorts": PROPOSAL_SORTS,
         "decision": participation(request.user, consultation),
-        "form": form or ProposalForm(),
+        "form": form or NewProposalForm(),
     }
     return render(request, "debates/debate.html", context, status=status)
 
@@ -111,7 +110,11 @@ def _proposal_page(
     ):
         window = Window.of(request.GET, param, total, size)
         arguments = (
-            Argument.objects.for_proposal_page(proposal, stance, order)[window.start : window.end]
+            list(
+                Argument.objects.for_proposal_page(proposal, stance, order)[
+                    window.start : window.end
+                ]
+            )
             if total
             else []
         )
@@ -124,9 +127,20 @@ def _proposal_page(
         if proposal.source_count
         else []
     )
+    consultation = proposal.debate.consultation
     forms = forms or {}
+    my_vote, my_endorsements = None, set()
+    if request.user.is_authenticated:
+        my_vote = Vote.objects.filter(proposal=proposal, user=request.user).first()
+        shown = [a.pk for column in columns for a in column["arguments"]]
+        if shown:
+            my_endorsements = set(
+                Endorsement.objects.filter(user=request.user, argument__in=shown).values_list(
+                    "argument_id", flat=True
+                )
+            )
     context = {
-        "consultation": proposal.debate.consultation,
+        "consultation": consultation,
         "debate": proposal.debate,
         "proposal": proposal,
         "columns": columns,
@@ -134,12 +148,15 @@ def _proposal_page(
         "sources_window": sources_window,
         "order": order,
         "orders": ArgumentOrder.choices,
-        "decision": participation(request.user, proposal.debate.consultation),
+        "decision": participation(request.user, consultation),
+        "my_vote": my_vote,
+        "my_endorsements": my_endorsements,
+        "vote_form": forms.get("vote") or VoteForm(),
         "argument_forms": {
-            stance: forms.get(stance) or ArgumentForm(initial={"stance": stance})
+            stance: forms.get(stance) or NewArgumentForm(initial={"stance": stance})
             for stance in Stance
         },
-        "source_form": forms.get("source") or SourceForm(),
+        "source_form": forms.get("source") or NewSourceForm(),
     }
     return render(request, "debates/proposal.html", context, status=status)
 
@@ -179,79 +196,6 @@ def permalink(request: HttpRequest, number: int) -> HttpResponseRedirect:
     source = contribution.as_source
     query = source.page_query(settings.ARGUMENTS_PER_PAGE)
     return redirect(f"{source.proposal.get_page_url()}{query}#{source.anchor}")
-
-
-def refuse(request: HttpRequest, decision: Decision, next_url: str) -> HttpResponse:
-    """Answer a refused write: sign in for visitors, a 403 page that says why otherwise."""
-    if decision.needs_sign_in:
-        return redirect_to_login(next_url)
-    return render(
-        request,
-        "403.html",
-        {"reason": decision.message, "back_url": next_url},
-        status=403,
-    )
-
-
-@require_POST
-def proposal_create(request: HttpRequest, consultation: str, slug: str) -> HttpResponse:
-    debate = _get_debate(consultation, slug)
-    decision = participation(request.user, debate.consultation)
-    if not decision:
-        return refuse(request, decision, debate.get_absolute_url())
-    form = ProposalForm(request.POST)
-    if not form.is_valid():
-        return _debate_page(request, debate, form=form, status=400)
-    proposal = actions.post_proposal(
-        debate=debate,
-        author=request.user,
-        **form.cleaned_data,  # type: ignore[arg-type]
-    )
-    messages.success(
-        request, _("Votre proposition est publiée sous le numéro #%d.") % proposal.number
-    )
-    return redirect(proposal.get_absolute_url())
-
-
-@require_POST
-def argument_create(
-    request: HttpRequest, consultation: str, debate: str, number: int
-) -> HttpResponse:
-    proposal = _get_proposal(consultation, debate, number)
-    decision = participation(request.user, proposal.debate.consultation)
-    if not decision:
-        return refuse(request, decision, proposal.get_page_url())
-    form = ArgumentForm(request.POST)
-    if not form.is_valid():
-        stance = request.POST.get("stance", Stance.FOR)
-        return _proposal_page(request, proposal, forms={stance: form}, status=400)
-    argument = actions.post_argument(
-        proposal=proposal,
-        author=request.user,
-        **form.cleaned_data,  # type: ignore[arg-type]
-    )
-    messages.success(request, _("Votre argument est publié sous le numéro #%d.") % argument.number)
-    return redirect(argument.get_absolute_url())
-
-
-@require_POST
-def source_create(
-    request: HttpRequest, consultation: str, debate: str, number: int
-) -> HttpResponse:
-    proposal = _get_proposal(consultation, debate, number)
-    decision = participation(request.user, proposal.debate.consultation)
-    if not decision:
-        return refuse(request, decision, proposal.get_page_url())
-    form = SourceForm(request.POST)
-    if not form.is_valid():
-        return _proposal_page(request, proposal, forms={"source": form}, status=400)
-    source = actions.post_source(
-        proposal=proposal,
-        author=request.user,
-        **form.cleaned_data,  # type: ignore[arg-type]
-    )
-    messages.success(request, _("Votre source est déposée sous le numéro #%d.") % source.number)
-    return redirect(source.get_absolute_url())
 
 
 def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from allauth.account.models import EmailAddress
 from django.utils import timezone
 
 from accounts.models import User, VerificationMethod
@@ -22,14 +23,22 @@ SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
-def make_user(username: str, display_name: str = "", **extra: object) -> User:
-    return User.objects.create_user(
+PASSWORD = "correct horse battery staple"
+
+
+def make_user(
+    username: str, display_name: str = "", *, confirmed: bool = True, **extra: object
+) -> User:
+    """Create a user whose email is confirmed unless `confirmed=False`."""
+    user = User.objects.create_user(
         username=username,
         email=f"{username}@example.org",
-        password="correct horse battery staple",
+        password=PASSWORD,
         display_name=display_name or username.capitalize(),
         **extra,
     )
+    EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=confirmed)
+    return user
 
 
 def make_consultation(

@@ -149,6 +149,7 @@ def test_the_pages_show_the_state_of_the_gate(
     with time_machine.travel(moment, tick=False):
         text = client.get(proposal.get_page_url()).content.decode()
     closed_places = text.count('<p class="form-place form-closed">La consultation est fermée</p>')
-    assert closed_places == (3 if phase == Phase.CLOSED else 0)
+    # vote, argument pour, argument contre, source
+    assert closed_places == (4 if phase == Phase.CLOSED else 0)
     sign_in_prompts = text.count("pour proposer un argument.")
     assert sign_in_prompts == (2 if phase == Phase.OPEN else 0)
