@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -58,6 +59,8 @@ class User(AbstractUser):
     @property
     def public_name(self) -> str:
         """Return the name shown on contributions."""
+        if self.deleted_at is not None:
+            return gettext("Compte supprimé")
         return self.display_name or self.username
 
     @property

@@ -4,6 +4,7 @@ Safe development defaults let a fresh clone run with no configuration; every
 production value comes from the environment (see README.md).
 """
 
+import json
 import os
 from pathlib import Path
 
@@ -50,6 +51,10 @@ INSTALLED_APPS = [
     "template_partials.apps.SimpleAppConfig",
     "allauth",
     "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
+    "allauth.socialaccount.providers.github",
+    "allauth.mfa",
     "accounts",
     "debates",
 ]
@@ -66,6 +71,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "accounts.middleware.StaffTwoFactorMiddleware",
 ]
 
 ROOT_URLCONF = "consultation.urls"
@@ -125,8 +131,69 @@ LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "/"
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_SIGNUP_FORM_CLASS = "accounts.forms.SignupForm"
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_USER_DISPLAY = "accounts.models.public_name"
+ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
+SOCIALACCOUNT_ADAPTER = "accounts.adapters.SocialAccountAdapter"
+SOCIALACCOUNT_LOGIN_ON_GET = False
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = os.environ.get("MFA_TOTP_ISSUER", "Consultation citoyenne")
+# Staff (moderators, organisers) must set up two-factor authentication
+# before they reach the admin; set STAFF_REQUIRE_2FA=false to relax it.
+STAFF_REQUIRE_2FA = env_bool("STAFF_REQUIRE_2FA", True)
+
+
+def identity_providers(oidc: list[dict[str, object]]) -> dict[str, dict[str, object]]:
+    """Return allauth provider settings read from the environment, with no code change.
+
+    OIDC_PROVIDERS is a JSON list of OpenID Connect identity providers
+    (FranceConnect or any other):
+    [{"id": "franceconnect", "name": "FranceConnect", "client_id": "…",
+      "secret": "…", "server_url": "https://…", "verifies_identity": true}]
+    GITHUB_CLIENT_ID / GITHUB_SECRET enable sign-in with GitHub.
+    """
+    providers: dict[str, dict[str, object]] = {}
+    if oidc:
+        providers["openid_connect"] = {
+            "APPS": [
+                {
+                    "provider_id": item["id"],
+                    "name": item.get("name", item["id"]),
+                    "client_id": item["client_id"],
+                    "secret": item.get("secret", ""),
+                    "settings": {
+                        "server_url": item["server_url"],
+                        "token_auth_method": item.get("token_auth_method", "client_secret_post"),
+                        "scope": item.get("scope", ["openid", "email", "profile"]),
+                    },
+                }
+                for item in oidc
+            ],
+            "VERIFIED_EMAIL": True,
+        }
+    if os.environ.get("GITHUB_CLIENT_ID"):
+        providers["github"] = {
+            "APPS": [
+                {
+                    "client_id": os.environ["GITHUB_CLIENT_ID"],
+                    "secret": os.environ.get("GITHUB_SECRET", ""),
+                }
+            ],
+            "SCOPE": ["user:email"],
+        }
+    return providers
+
+
+OIDC_PROVIDERS = json.loads(os.environ.get("OIDC_PROVIDERS", "") or "[]")
+SOCIALACCOUNT_PROVIDERS = identity_providers(OIDC_PROVIDERS)
+# Providers whose sign-in proves identity: their accounts get « Compte vérifié ».
+IDENTITY_VERIFYING_PROVIDERS = set(env_list("IDENTITY_VERIFYING_PROVIDERS", "")) | {
+    str(item["id"]) for item in OIDC_PROVIDERS if item.get("verifies_identity")
+}
 
 EMAIL_BACKEND = os.environ.get(
     "EMAIL_BACKEND",

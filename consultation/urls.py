@@ -1,3 +1,4 @@
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path, register_converter
 from django.views.generic import TemplateView
@@ -18,6 +19,9 @@ class NumberConverter:
 
 
 register_converter(NumberConverter, "number")
+
+# Staff sign in to the admin through allauth, so two-factor authentication applies.
+admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
 
 handler404 = "debates.views.page_not_found"
 handler403 = "debates.views.permission_denied"
@@ -55,6 +59,7 @@ urlpatterns = [
     path("contributions/<number:number>/accord/", write_views.endorse, name="endorse"),
     path("contributions/<number:number>/modifier/", write_views.edit, name="edit"),
     path("comptes/", include("allauth.urls")),
+    path("", include("accounts.urls")),
     path("admin/", admin.site.urls),
     path(
         "a-propos/",

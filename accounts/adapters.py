@@ -1,0 +1,54 @@
+"""allauth adapters: identity providers that verify, and the signup display name."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from allauth.account.adapter import DefaultAccountAdapter
+from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+from allauth.socialaccount.models import SocialLogin
+from django.conf import settings
+from django.http import HttpRequest
+
+from accounts import actions
+from accounts.models import User, VerificationMethod
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    pass
+
+
+def provider_of(sociallogin: SocialLogin) -> str:
+    """Return the provider id (for OpenID Connect apps, the app's own id)."""
+    return sociallogin.account.provider
+
+
+def mark_verified_if_trusted(user: User, sociallogin: SocialLogin) -> None:
+    """Verify an account that signed in through an identity-verifying provider."""
+    if (
+        user.pk
+        and not user.is_verified
+        and provider_of(sociallogin) in (settings.IDENTITY_VERIFYING_PROVIDERS)
+    ):
+        actions.verify(user=user, method=VerificationMethod.IDENTITY_PROVIDER)
+
+
+class SocialAccountAdapter(DefaultSocialAccountAdapter):
+    def populate_user(self, request: HttpRequest, sociallogin: SocialLogin, data: dict) -> User:
+        user = super().populate_user(request, sociallogin, data)
+        name = " ".join(
+            part for part in (data.get("first_name"), data.get("last_name")) if part
+        ) or data.get("name", "")
+        if name and not user.display_name:
+            user.display_name = name[:150]
+        return user
+
+    def save_user(self, request: HttpRequest, sociallogin: SocialLogin, form: Any = None) -> User:
+        user = super().save_user(request, sociallogin, form)
+        mark_verified_if_trusted(user, sociallogin)
+        return user
+
+    def pre_social_login(self, request: HttpRequest, sociallogin: SocialLogin) -> None:
+        # An existing account signing in again through a verifying provider.
+        if sociallogin.is_existing:
+            mark_verified_if_trusted(sociallogin.user, sociallogin)

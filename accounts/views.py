@@ -1,0 +1,87 @@
+"""Profiles, the account page, personal data download and account deletion."""
+
+from __future__ import annotations
+
+import json
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from accounts import actions
+from accounts.forms import DeleteAccountForm, DisplayNameForm
+from accounts.models import User
+from debates.models import Contribution
+
+
+@require_GET
+def profile(request: HttpRequest, pk: int) -> HttpResponse:
+    user = get_object_or_404(User.objects.select_related("verified_by"), pk=pk)
+    contributions = (
+        Contribution.objects.filter(author=user)
+        .select_related(
+            "as_proposal__debate__consultation",
+            "as_argument__proposal__debate__consultation",
+            "as_source__proposal__debate__consultation",
+        )
+        .order_by("-number")
+    )
+    page = Paginator(contributions, settings.PROPOSALS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "accounts/profile.html", {"person": user, "page": page})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def account(request: HttpRequest) -> HttpResponse:
+    form = DisplayNameForm(request.POST or None, instance=request.user)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Votre nom affiché est enregistré."))
+        return redirect("account")
+    status = 400 if request.method == "POST" else 200
+    return render(request, "accounts/account.html", {"form": form}, status=status)
+
+
+@login_required
+@require_GET
+def download_data(request: HttpRequest) -> HttpResponse:
+    data = actions.personal_data(request.user)  # type: ignore[arg-type]
+    response = HttpResponse(
+        json.dumps(data, ensure_ascii=False, indent=2),
+        content_type="application/json; charset=utf-8",
+    )
+    stamp = timezone.localdate().isoformat()
+    response["Content-Disposition"] = f'attachment; filename="mes-donnees-{stamp}.json"'
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def delete_account(request: HttpRequest) -> HttpResponse:
+    form = DeleteAccountForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = request.user
+        logout(request)
+        actions.delete_account(user=user)  # type: ignore[arg-type]
+        messages.success(
+            request,
+            _(
+                "Votre compte est supprimé. Vos contributions restent publiées "
+                "sous le nom « Compte supprimé »."
+            ),
+        )
+        return redirect("home")
+    status = 400 if request.method == "POST" else 200
+    return render(request, "accounts/delete.html", {"form": form}, status=status)
+
+
+@require_GET
+def verified_accounts(request: HttpRequest) -> HttpResponse:
+    return render(request, "accounts/verified.html")
