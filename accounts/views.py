@@ -13,7 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_safe, require_http_methods
 
 from accounts import actions
 from accounts.forms import DeleteAccountForm, DisplayNameForm
@@ -21,7 +21,7 @@ from accounts.models import User
 from debates.models import Contribution
 
 
-@require_GET
+@require_safe
 def profile(request: HttpRequest, pk: int) -> HttpResponse:
     user = get_object_or_404(User.objects.select_related("verified_by"), pk=pk)
     contributions = (
@@ -50,7 +50,7 @@ def account(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_GET
+@require_safe
 def download_data(request: HttpRequest) -> HttpResponse:
     data = actions.personal_data(request.user)  # type: ignore[arg-type]
     response = HttpResponse(
@@ -82,6 +82,6 @@ def delete_account(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/delete.html", {"form": form}, status=status)
 
 
-@require_GET
+@require_safe
 def verified_accounts(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/verified.html")

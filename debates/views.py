@@ -10,7 +10,7 @@ from django.forms import Form
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from debates.forms import NewArgumentForm, NewProposalForm, NewSourceForm, VoteForm
 from debates.models import (
@@ -36,7 +36,7 @@ PROPOSAL_SORTS = {
 }
 
 
-@require_GET
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
     # One query: every consultation, grouped here by the gate's phase.
     groups: dict[Phase, list[Consultation]] = {
@@ -50,7 +50,7 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "debates/home.html", {"groups": groups})
 
 
-@require_GET
+@require_safe
 def consultation_detail(request: HttpRequest, slug: str) -> HttpResponse:
     consultation = get_object_or_404(Consultation, slug=slug)
     debates = consultation.debates.for_consultation_page()
@@ -88,7 +88,7 @@ def _debate_page(
     return render(request, "debates/debate.html", context, status=status)
 
 
-@require_GET
+@require_safe
 def debate_detail(request: HttpRequest, consultation: str, slug: str) -> HttpResponse:
     return _debate_page(request, _get_debate(consultation, slug))
 
@@ -170,14 +170,14 @@ def _get_proposal(consultation: str, debate: str, number: int) -> Proposal:
     )
 
 
-@require_GET
+@require_safe
 def proposal_detail(
     request: HttpRequest, consultation: str, debate: str, number: int
 ) -> HttpResponse:
     return _proposal_page(request, _get_proposal(consultation, debate, number))
 
 
-@require_GET
+@require_safe
 def permalink(request: HttpRequest, number: int) -> HttpResponseRedirect:
     contribution = get_object_or_404(
         Contribution.objects.select_related(

@@ -298,3 +298,12 @@ def test_before_opening_pages_say_when_participation_opens(client: Client, alice
     text = visible(client.get(proposal.get_page_url()).content.decode())
     assert "La participation ouvrira le" in text
     assert "La consultation est fermée" not in text
+
+
+def test_pages_answer_head_requests_like_get(
+    open_consultation: Consultation, client: Client
+) -> None:
+    proposal = proposal_of(open_consultation)
+    for url in ("/", open_consultation.get_absolute_url(), proposal.get_page_url()):
+        assert client.head(url).status_code == 200, url
+    assert client.head(f"/contributions/{proposal.number}/").status_code == 302
