@@ -479,6 +479,13 @@ class Source(Contribution):
         verbose_name = _("source")
         verbose_name_plural = _("sources")
         ordering = ["number"]
+        constraints = [
+            # Forms and imports validate too; the database refuses a
+            # javascript: or data: link whatever path tries to store it.
+            models.CheckConstraint(
+                name="source_url_is_http", condition=Q(url__regex=r"^https?://")
+            ),
+        ]
 
     def page_query(self, page_size: int) -> str:
         """Return the query string of the proposal page that lists this source."""

@@ -307,3 +307,14 @@ def test_pages_answer_head_requests_like_get(
     for url in ("/", open_consultation.get_absolute_url(), proposal.get_page_url()):
         assert client.head(url).status_code == 200, url
     assert client.head(f"/contributions/{proposal.number}/").status_code == 302
+
+
+def test_the_database_refuses_a_source_link_that_is_not_http(
+    open_consultation: Consultation, bob: User
+) -> None:
+    from django.db import IntegrityError, transaction
+
+    proposal = proposal_of(open_consultation)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        actions.post_source(proposal=proposal, author=bob, title="x", url="javascript:alert(1)")
+    actions.post_source(proposal=proposal, author=bob, title="x", url="http://example.org")
