@@ -43,7 +43,7 @@ venv install: $(STAMP)
 
 run: $(STAMP)
 	$(PY) manage.py migrate
-	@if find locale -name '*.po' 2>/dev/null | grep -q .; then \
+	@if find . -path ./$(VENV) -prune -o -path '*/locale/*.po' -print 2>/dev/null | grep -q .; then \
 		if command -v msgfmt >/dev/null 2>&1; then \
 			echo "$(PY) manage.py compilemessages --ignore=$(VENV)"; \
 			$(PY) manage.py compilemessages --ignore=$(VENV); \
