@@ -5,10 +5,11 @@ are read-only here since they are the permanent public addresses.
 """
 
 from django.contrib import admin
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from debates.models import Argument, Consultation, Debate, Proposal, Source
+from debates.models import Argument, Consultation, Debate, Endorsement, Proposal, Source, Vote
 
 
 class DebateInline(admin.TabularInline):
@@ -84,3 +85,35 @@ class SourceAdmin(ContributionAdmin):
     search_fields = (*ContributionAdmin.search_fields, "title", "url")
     fields = ("number", "proposal", "author", "title", "url", "description", "created_at")
     raw_id_fields = ("author", "proposal")
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+
+class ReadOnlyAdmin(SimpleHistoryAdmin):
+    """Citizens' votes are theirs: moderators may look, never change or add."""
+
+    def has_add_permission(self, request: object) -> bool:
+        return False
+
+    def has_change_permission(self, request: object, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: object, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(Vote)
+class VoteAdmin(ReadOnlyAdmin):
+    list_display = ("proposal", "value", "user", "updated_at")
+    list_filter = ("value", "proposal__debate__consultation")
+    list_select_related = ("proposal", "user")
+    raw_id_fields = ("proposal", "user")
+    show_full_result_count = False
+
+
+@admin.register(Endorsement)
+class EndorsementAdmin(ReadOnlyAdmin):
+    list_display = ("argument", "user", "created_at")
+    list_filter = ("argument__proposal__debate__consultation",)
+    list_select_related = ("argument", "user")
+    raw_id_fields = ("argument", "user")
+    show_full_result_count = False

@@ -54,10 +54,16 @@ def too_fast(request: HttpRequest, back_url: str) -> HttpResponse | None:
     return render(request, "429.html", {"reason": message, "back_url": back_url}, status=429)
 
 
-def _publish(request: HttpRequest, form: Form, create: object) -> HttpResponse:
-    """Create once per submitted form: a second post of the same form finds the first."""
+def _publish(request: HttpRequest, form: Form, create: object, back_url: str) -> HttpResponse:
+    """Create once per submitted form: a second post of the same form finds the first.
+
+    The token is checked before the rate limit, so resubmitting a form that
+    was published just at the limit still leads to its contribution.
+    """
     token = form.cleaned_data.pop("submission_token", None)
     existing = actions.already_submitted(author=request.user, submission_token=token)
+    if existing is None and (slow := too_fast(request, back_url)) is not None:
+        return slow
     if existing is None:
         try:
             contribution = create(submission_token=token, **form.cleaned_data)  # type: ignore[operator]
@@ -90,13 +96,11 @@ def proposal_create(request: HttpRequest, consultation: str, slug: str) -> HttpR
     form = NewProposalForm(request.POST)
     if not form.is_valid():
         return _debate_page(request, debate, form=form, status=400)
-    if (slow := too_fast(request, debate.get_absolute_url())) is not None:
-        return slow
 
     def create(**fields: object) -> Proposal:
         return actions.post_proposal(debate=debate, author=request.user, **fields)  # type: ignore[arg-type]
 
-    return _publish(request, form, create)
+    return _publish(request, form, create, debate.get_absolute_url())
 
 
 @require_POST
@@ -111,13 +115,11 @@ def argument_create(
     if not form.is_valid():
         stance = request.POST.get("stance", Stance.FOR)
         return _proposal_page(request, proposal, forms={stance: form}, status=400)
-    if (slow := too_fast(request, proposal.get_page_url())) is not None:
-        return slow
 
     def create(**fields: object) -> Argument:
         return actions.post_argument(proposal=proposal, author=request.user, **fields)  # type: ignore[arg-type]
 
-    return _publish(request, form, create)
+    return _publish(request, form, create, proposal.get_page_url())
 
 
 @require_POST
@@ -131,13 +133,11 @@ def source_create(
     form = NewSourceForm(request.POST)
     if not form.is_valid():
         return _proposal_page(request, proposal, forms={"source": form}, status=400)
-    if (slow := too_fast(request, proposal.get_page_url())) is not None:
-        return slow
 
     def create(**fields: object) -> Contribution:
         return actions.post_source(proposal=proposal, author=request.user, **fields)  # type: ignore[arg-type]
 
-    return _publish(request, form, create)
+    return _publish(request, form, create, proposal.get_page_url())
 
 
 @require_POST
