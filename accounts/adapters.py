@@ -52,3 +52,10 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         # An existing account signing in again through a verifying provider.
         if sociallogin.is_existing:
             mark_verified_if_trusted(sociallogin.user, sociallogin)
+
+
+def verify_on_link(
+    sender: object, request: HttpRequest, sociallogin: SocialLogin, **kwargs: Any
+) -> None:
+    """Verify an account when an identity-verifying provider is linked to it."""
+    mark_verified_if_trusted(sociallogin.user, sociallogin)

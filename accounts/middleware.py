@@ -23,7 +23,9 @@ class StaffTwoFactorMiddleware:
         user = request.user
         if (
             settings.STAFF_REQUIRE_2FA
-            and request.path.startswith("/admin/")
+            # path_info, not path: behind a URL prefix (SCRIPT_NAME) the admin
+            # still resolves from path_info.
+            and request.path_info.startswith("/admin/")
             and user.is_authenticated
             and user.is_staff
             and not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()

@@ -152,8 +152,10 @@ def vote(request: HttpRequest, consultation: str, debate: str, number: int) -> H
         return _proposal_page(request, proposal, forms={"vote": form}, status=400)
     value = form.cleaned_data["value"]
     if value == WITHDRAW:
-        actions.withdraw_vote(proposal=proposal, user=request.user)  # type: ignore[arg-type]
-        messages.success(request, _("Votre vote est retiré."))
+        if actions.withdraw_vote(proposal=proposal, user=request.user):  # type: ignore[arg-type]
+            messages.success(request, _("Votre vote est retiré."))
+        else:
+            messages.info(request, _("Vous n'aviez pas voté sur cette proposition."))
     else:
         cast = actions.cast_vote(proposal=proposal, user=request.user, value=value)  # type: ignore[arg-type]
         messages.success(request, _("Votre vote « %s » est enregistré.") % cast.get_value_display())

@@ -150,14 +150,6 @@ def test_the_author_edits_their_source(
     assert "https://example.org/v1" in [h.url for h in source.history.all()]
 
 
-@pytest.mark.xfail(
-    reason=(
-        "BUG: templates/debates/proposal.html shows « modifié le » for proposals and "
-        "arguments (was_edited) but not for sources, although the edit page promises "
-        "« la page indiquera la date de modification »"
-    ),
-    strict=True,
-)
 def test_an_edited_source_says_modified(
     open_consultation: Consultation, client: Client, bob: User
 ) -> None:

@@ -525,14 +525,6 @@ def test_votes_and_endorsements_do_not_count_against_the_posting_limit(
     assert Endorsement.objects.filter(user=bob).exists()
 
 
-@pytest.mark.xfail(
-    reason=(
-        "BUG: the rate limit is checked before the submission token, so the second post "
-        "of a form that reached the limit answers 429 « Rien n'a été enregistré » although "
-        "its contribution is published, instead of redirecting to it « déjà publiée »"
-    ),
-    strict=True,
-)
 def test_the_same_form_posted_twice_at_the_limit_still_finds_its_contribution(
     open_consultation: Consultation, client: Client, bob: User, settings: object
 ) -> None:
