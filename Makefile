@@ -20,7 +20,7 @@ define pytest
 	exit $$rc
 endef
 
-.PHONY: help venv install run test test-sqlite test-postgres pytest-on-postgres lint check format
+.PHONY: help venv install run test test-sqlite test-postgres pytest-on-postgres lint check format messages
 
 help:
 	@echo "make run            venv, install, migrate, load the demo, serve on http://127.0.0.1:8000"
@@ -31,6 +31,7 @@ help:
 	@echo "make check          makemigrations --check and manage.py check"
 	@echo "make format         ruff format and ruff check --fix (rewrites files)"
 	@echo "make venv           create .venv and install the project with its dev tools"
+	@echo "make messages       extract UI strings into locale/*/django.po and compile them (needs gettext)"
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +54,13 @@ run: $(STAMP)
 	fi
 	$(PY) manage.py load_demo
 	$(PY) manage.py runserver 127.0.0.1:8000
+
+# The compiled catalogs (.mo) are committed, so a clone without gettext still
+# speaks both languages; tests/test_i18n.py fails when they are stale.
+messages: $(STAMP)
+	$(PY) manage.py makemessages -l fr -l en --ignore=$(VENV) --ignore=staticfiles --no-obsolete
+	$(PY) scripts/fill_french_plurals.py
+	$(PY) manage.py compilemessages -l fr -l en --ignore=$(VENV)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

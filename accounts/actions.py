@@ -51,7 +51,8 @@ def delete_account(*, user: User) -> None:
     EmailAddress.objects.filter(user=user).delete()
     SocialAccount.objects.filter(user=user).delete()
     Authenticator.objects.filter(user=user).delete()
-    user.username = f"compte-supprime-{user.pk}"
+    # A colon: no username validator accepts it, so no signup can take this name.
+    user.username = f"compte-supprime:{user.pk}"
     user.email = ""
     user.first_name = ""
     user.last_name = ""
