@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django import template
+from django.forms import BoundField
 from django.template.defaultfilters import linebreaks_filter, urlize
 from django.utils.formats import date_format
 from django.utils.html import format_html
@@ -45,3 +46,17 @@ def body(value: str, autoescape: bool = True) -> SafeString:
     """Return user text as escaped paragraphs with links made clickable."""
     # urlize escapes the text and marks it safe; linebreaks then keeps it.
     return linebreaks_filter(urlize(value.strip(), autoescape=autoescape), autoescape)
+
+
+@register.filter
+def described_widget(field: BoundField) -> SafeString:
+    """Render a field's widget linked to its error and help texts (aria-describedby)."""
+    ids = []
+    if field.errors:
+        ids.append(f"{field.auto_id}_error")
+    if field.help_text:
+        ids.append(f"{field.auto_id}_helptext")
+    attrs = {"aria-describedby": " ".join(ids)} if ids else {}
+    if field.errors:
+        attrs["aria-invalid"] = "true"
+    return field.as_widget(attrs=attrs)
