@@ -42,6 +42,13 @@ class User(AbstractUser):
         related_name="+",
     )
     deleted_at = models.DateTimeField(_("supprimé le"), null=True, blank=True, editable=False)
+    blocked_at = models.DateTimeField(
+        _("bloqué le"),
+        null=True,
+        blank=True,
+        help_text=_("Un compte bloqué ne peut plus publier ni voter ; ses contributions restent."),
+    )
+    blocked_reason = models.CharField(_("motif du blocage"), max_length=300, blank=True)
 
     class Meta:
         verbose_name = _("utilisateur")
@@ -62,6 +69,10 @@ class User(AbstractUser):
         if self.deleted_at is not None:
             return gettext("Compte supprimé")
         return self.display_name or self.username
+
+    @property
+    def is_blocked(self) -> bool:
+        return self.blocked_at is not None
 
     @property
     def is_verified(self) -> bool:

@@ -45,6 +45,18 @@ class ConsultationQuerySet(models.QuerySet["Consultation"]):
         """Return consultations closed at `now` (the end is exclusive)."""
         return self.filter(closes_at__lte=now or timezone.now())
 
+    def published(self) -> ConsultationQuerySet:
+        """Return consultations the public can see (not drafts)."""
+        return self.filter(is_draft=False)
+
+    def visible_to(self, user: object) -> ConsultationQuerySet:
+        """Return what `user` may read: published ones, and drafts to staff and organisers."""
+        if getattr(user, "is_staff", False):
+            return self
+        if getattr(user, "is_authenticated", False):
+            return self.filter(Q(is_draft=False) | Q(organisers=user)).distinct()
+        return self.published()
+
     def for_home(self) -> ConsultationQuerySet:
         """Return every consultation with its debate count, soonest closing first."""
         return self.annotate(debate_count=Count("debates")).order_by("closes_at", "pk")
@@ -63,6 +75,11 @@ class Consultation(models.Model):
         verbose_name=_("organisateurs"),
         related_name="organised_consultations",
         blank=True,
+    )
+    is_draft = models.BooleanField(
+        _("brouillon"),
+        default=False,
+        help_text=_("Un brouillon n'est visible que de ses organisateurs et de l'équipe."),
     )
     requires_verified_accounts = models.BooleanField(
         _("réservée aux comptes vérifiés"),
@@ -198,6 +215,18 @@ class NumberSequence(models.Model):
         cls.objects.filter(pk=1, last__lt=number).update(last=number)
 
 
+class HideReason(models.TextChoices):
+    """Why moderation hid a contribution: shown publicly in its place."""
+
+    OFF_TOPIC = "off_topic", _("Hors sujet")
+    OFFENSIVE = "offensive", _("Propos injurieux ou haineux")
+    SPAM = "spam", _("Publicité ou spam")
+    PERSONAL_DATA = "personal_data", _("Données personnelles")
+    DUPLICATE = "duplicate", _("Doublon")
+    ILLEGAL = "illegal", _("Contenu illicite")
+    OTHER = "other", _("Autre motif")
+
+
 class Contribution(models.Model):
     """What proposals, arguments and sources share: a public number, an author, dates."""
 
@@ -220,6 +249,21 @@ class Contribution(models.Model):
     # A random token carried by the form: the same form posted twice (double
     # click, back and resubmit) finds the contribution it already created.
     submission_token = models.UUIDField(null=True, blank=True, editable=False)
+    # Moderation hides, never deletes: the number, author line and place stay.
+    hidden_at = models.DateTimeField(_("masquée le"), null=True, blank=True, editable=False)
+    hidden_reason = models.CharField(
+        _("motif du masquage"), max_length=32, choices=HideReason, blank=True, editable=False
+    )
+    hidden_note = models.TextField(_("précision publique du masquage"), blank=True, editable=False)
+    hidden_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("masquée par"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = _("contribution")
@@ -230,6 +274,11 @@ class Contribution(models.Model):
             models.CheckConstraint(name="contribution_number_positive", condition=Q(number__gt=0)),
             models.UniqueConstraint(
                 fields=["author", "submission_token"], name="one_contribution_per_submission"
+            ),
+            models.CheckConstraint(
+                name="hidden_has_reason",
+                condition=Q(hidden_at__isnull=True, hidden_reason="")
+                | (Q(hidden_at__isnull=False) & ~Q(hidden_reason="")),
             ),
         ]
 
@@ -251,6 +300,11 @@ class Contribution(models.Model):
     def anchor(self) -> str:
         """Return the HTML id of this contribution on its proposal page."""
         return f"contribution-{self.number}"
+
+    @property
+    def is_hidden(self) -> bool:
+        """Return whether moderation hid this contribution."""
+        return self.hidden_at is not None
 
     @property
     def was_edited(self) -> bool:
@@ -281,9 +335,18 @@ class ProposalQuerySet(models.QuerySet["Proposal"]):
             arguments_for=_count_of(Argument, stance=Stance.FOR),
             arguments_against=_count_of(Argument, stance=Stance.AGAINST),
             source_count=_count_of(Source),
-            votes_agree=_count_of(Vote, value=VoteValue.AGREE),
-            votes_mixed=_count_of(Vote, value=VoteValue.MIXED),
-            votes_disagree=_count_of(Vote, value=VoteValue.DISAGREE),
+            votes_agree=_count_of(Vote, value=VoteValue.AGREE) + F("imported_votes_agree"),
+            votes_mixed=_count_of(Vote, value=VoteValue.MIXED) + F("imported_votes_mixed"),
+            votes_disagree=_count_of(Vote, value=VoteValue.DISAGREE) + F("imported_votes_disagree"),
+        )
+
+    def with_hidden_counts(self) -> ProposalQuerySet:
+        """Annotate how many arguments pour / contre and sources moderation hid."""
+        hidden = {"hidden_at__isnull": False}
+        return self.annotate(
+            hidden_for=_count_of(Argument, stance=Stance.FOR, **hidden),
+            hidden_against=_count_of(Argument, stance=Stance.AGAINST, **hidden),
+            hidden_sources=_count_of(Source, **hidden),
         )
 
     def for_debate_page(self, sort: str) -> ProposalQuerySet:
@@ -298,8 +361,10 @@ class ProposalQuerySet(models.QuerySet["Proposal"]):
         return qs.order_by("-number")
 
     def for_proposal_page(self) -> ProposalQuerySet:
-        """Return proposals with debate, consultation, author and counts preloaded."""
-        return self.select_related("debate__consultation", "author").with_counts()
+        """Return proposals with debate, consultation, author and counts (hidden too) preloaded."""
+        return (
+            self.select_related("debate__consultation", "author").with_counts().with_hidden_counts()
+        )
 
 
 class Proposal(Contribution):
@@ -320,6 +385,13 @@ class Proposal(Contribution):
     )
     title = models.CharField(_("titre"), max_length=300)
     body = models.TextField(_("texte"))
+    # Votes counted by the platform an imported consultation came from, whose
+    # voters are not all known: they add to the votes cast here.
+    imported_votes_agree = models.PositiveIntegerField(_("votes d'accord importés"), default=0)
+    imported_votes_mixed = models.PositiveIntegerField(_("votes mitigés importés"), default=0)
+    imported_votes_disagree = models.PositiveIntegerField(
+        _("votes pas d'accord importés"), default=0
+    )
     history = HistoricalRecords()
 
     objects = ProposalQuerySet.as_manager()
@@ -368,7 +440,9 @@ class ArgumentQuerySet(models.QuerySet["Argument"]):
             .annotate(n=Count("pk"))
             .values("n")
         )
-        return self.annotate(endorsement_count=Coalesce(Subquery(endorsements), 0))
+        return self.annotate(
+            endorsement_count=Coalesce(Subquery(endorsements), 0) + F("imported_endorsements")
+        )
 
     def in_order(self, order: str) -> ArgumentQuerySet:
         """Return arguments in a reader's order (unknown values fall back to the default).
@@ -421,6 +495,7 @@ class Argument(Contribution):
         blank=True,
         help_text=_("La place où la plateforme d'origine montrait cet argument."),
     )
+    imported_endorsements = models.PositiveIntegerField(_("accords importés"), default=0)
     history = HistoricalRecords()
 
     objects = ArgumentQuerySet.as_manager()
@@ -558,3 +633,154 @@ class Endorsement(models.Model):
 
     def __str__(self) -> str:
         return f"+1 #{self.argument_id}"
+
+
+class ReportReason(models.TextChoices):
+    OFF_TOPIC = "off_topic", _("Hors sujet")
+    OFFENSIVE = "offensive", _("Propos injurieux ou haineux")
+    SPAM = "spam", _("Publicité ou spam")
+    PERSONAL_DATA = "personal_data", _("Données personnelles")
+    OTHER = "other", _("Autre")
+
+
+class ReportQuerySet(models.QuerySet["Report"]):
+    def open(self) -> ReportQuerySet:
+        """Return reports no moderator has dealt with yet."""
+        return self.filter(resolved_at__isnull=True)
+
+
+class Report(models.Model):
+    """A citizen's « Signaler » on a contribution; one per user and contribution."""
+
+    contribution = models.ForeignKey(
+        Contribution,
+        verbose_name=_("contribution"),
+        on_delete=models.PROTECT,
+        related_name="reports",
+    )
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("signalé par"),
+        on_delete=models.PROTECT,
+        related_name="reports",
+    )
+    reason = models.CharField(_("motif"), max_length=32, choices=ReportReason)
+    comment = models.TextField(_("commentaire"), blank=True, max_length=1000)
+    created_at = models.DateTimeField(_("signalé le"), default=timezone.now)
+    resolved_at = models.DateTimeField(_("traité le"), null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("traité par"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    history = HistoricalRecords()
+
+    objects = ReportQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("signalement")
+        verbose_name_plural = _("signalements")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contribution", "reporter"], name="one_report_per_user"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_reason_display()} #{self.contribution_id}"
+
+
+class ModerationAction(models.TextChoices):
+    HIDE = "hide", _("Masquage")
+    UNHIDE = "unhide", _("Rétablissement")
+
+
+class ModeratorRole(models.TextChoices):
+    MODERATOR = "moderator", _("Modération")
+    ORGANISER = "organiser", _("Organisateurs")
+    ADMINISTRATOR = "administrator", _("Administration")
+
+
+class ModerationEvent(models.Model):
+    """One line of the public moderation log of a consultation.
+
+    Written by `debates.moderation` with every hide and unhide; the public sees
+    the role of who acted, never the name (kept in `actor` for the admin).
+    """
+
+    consultation = models.ForeignKey(
+        Consultation,
+        verbose_name=_("consultation"),
+        on_delete=models.PROTECT,
+        related_name="moderation_events",
+    )
+    contribution = models.ForeignKey(
+        Contribution,
+        verbose_name=_("contribution"),
+        on_delete=models.PROTECT,
+        related_name="moderation_events",
+    )
+    action = models.CharField(_("action"), max_length=16, choices=ModerationAction)
+    reason = models.CharField(_("motif"), max_length=32, choices=HideReason, blank=True)
+    note = models.TextField(_("précision"), blank=True)
+    role = models.CharField(_("rôle"), max_length=16, choices=ModeratorRole)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("par"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    at = models.DateTimeField(_("le"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("action de modération")
+        verbose_name_plural = _("journal de modération")
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["consultation", "-at"], name="moderation_log")]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} #{self.contribution_id}"
+
+
+class CalendarChangeKind(models.TextChoices):
+    RESCHEDULED = "rescheduled", _("Calendrier modifié")
+    EXTENDED = "extended", _("Clôture prolongée")
+    CLOSED_NOW = "closed_now", _("Clôture anticipée")
+    REOPENED = "reopened", _("Réouverture")
+
+
+class CalendarChange(models.Model):
+    """A change of a consultation's dates, shown on its page as a dated notice."""
+
+    consultation = models.ForeignKey(
+        Consultation,
+        verbose_name=_("consultation"),
+        on_delete=models.PROTECT,
+        related_name="calendar_changes",
+    )
+    kind = models.CharField(_("type"), max_length=16, choices=CalendarChangeKind)
+    previous_opens_at = models.DateTimeField(_("ancienne ouverture"))
+    previous_closes_at = models.DateTimeField(_("ancienne clôture"))
+    opens_at = models.DateTimeField(_("nouvelle ouverture"))
+    closes_at = models.DateTimeField(_("nouvelle clôture"))
+    at = models.DateTimeField(_("le"), default=timezone.now)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("par"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("changement de calendrier")
+        verbose_name_plural = _("changements de calendrier")
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.consultation_id})"
