@@ -60,6 +60,7 @@ urlpatterns = [
     path("contributions/<number:number>/modifier/", write_views.edit, name="edit"),
     path("comptes/", include("allauth.urls")),
     path("", include("accounts.urls")),
+    path("", include("debates.opendata.urls")),
     path("admin/", admin.site.urls),
     path(
         "a-propos/",

@@ -548,6 +548,12 @@ class Source(Contribution):
     title = models.CharField(_("titre"), max_length=300)
     url = models.URLField(_("adresse"), max_length=2000)
     description = models.TextField(_("description"), blank=True)
+    category = models.CharField(
+        _("catégorie"),
+        max_length=100,
+        blank=True,
+        help_text=_("Le type de source, par exemple « Site internet » ou « Article de presse »."),
+    )
     history = HistoricalRecords()
 
     class Meta:

@@ -1,0 +1,1 @@
+"""Open data: exports, feeds, search and statistics of consultations."""
