@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.urls import include, path, register_converter
 from django.views.generic import TemplateView
 
-from debates import views, write_views
+from debates import moderation_views, views, write_views
 
 
 class NumberConverter:
@@ -58,6 +58,12 @@ urlpatterns = [
     ),
     path("contributions/<number:number>/accord/", write_views.endorse, name="endorse"),
     path("contributions/<number:number>/modifier/", write_views.edit, name="edit"),
+    path("contributions/<number:number>/signaler/", moderation_views.report, name="report"),
+    path(
+        "consultations/<slug:slug>/moderation/",
+        moderation_views.moderation_log,
+        name="moderation_log",
+    ),
     path("comptes/", include("allauth.urls")),
     path("", include("accounts.urls")),
     path("", include("debates.opendata.urls")),

@@ -8,7 +8,7 @@ from django import forms
 from django.core.validators import URLValidator
 from django.utils.translation import gettext_lazy as _
 
-from debates.models import Argument, Proposal, Source, Stance, VoteValue
+from debates.models import Argument, Proposal, ReportReason, Source, Stance, VoteValue
 
 # Bounds on user text: long enough for a real argument, short enough that a
 # paste of a whole document is refused with a message instead of stored.
@@ -104,4 +104,16 @@ class VoteForm(forms.Form):
     value = forms.ChoiceField(
         label=_("Votre vote"),
         choices=[*VoteValue.choices, (WITHDRAW, _("Retirer mon vote"))],
+    )
+
+
+class ReportForm(forms.Form):
+    reason = forms.ChoiceField(
+        label=_("Motif du signalement"), choices=ReportReason.choices, widget=forms.RadioSelect
+    )
+    comment = forms.CharField(
+        label=_("Commentaire (facultatif)"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )

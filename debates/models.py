@@ -269,6 +269,7 @@ class Contribution(models.Model):
         verbose_name = _("contribution")
         verbose_name_plural = _("contributions")
         ordering = ["number"]
+        permissions = [("moderate_contribution", _("Masquer et rétablir des contributions"))]
         indexes = [models.Index(fields=["author", "created_at"], name="contribution_author_time")]
         constraints = [
             models.CheckConstraint(name="contribution_number_positive", condition=Q(number__gt=0)),

@@ -31,6 +31,8 @@ class Refusal(StrEnum):
     UNCONFIRMED_EMAIL = "unconfirmed_email"
     UNVERIFIED = "unverified"
     NOT_AUTHOR = "not_author"
+    BLOCKED = "blocked"
+    DRAFT = "draft"
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,8 @@ def participation(
     user: User | AnonymousUser, consultation: Consultation, now: datetime | None = None
 ) -> Decision:
     """Return whether `user` may post, vote or edit in `consultation` at `now`."""
+    if consultation.is_draft:
+        return Decision(Refusal.DRAFT, _("Cette consultation n'est pas encore publiée."))
     phase = consultation.phase_at(now)
     if phase == Phase.CLOSED:
         return Decision(Refusal.CLOSED, _("La consultation est fermée"))
@@ -83,6 +87,14 @@ def participation(
         return Decision(Refusal.ANONYMOUS, _("Connectez-vous pour participer."))
     if not user.is_active:
         return Decision(Refusal.INACTIVE, _("Votre compte ne peut pas participer."))
+    if user.is_blocked:
+        return Decision(
+            Refusal.BLOCKED,
+            _(
+                "Votre compte a été bloqué par la modération : "
+                "vous ne pouvez plus publier ni voter."
+            ),
+        )
     if not has_confirmed_email(user):
         return Decision(
             Refusal.UNCONFIRMED_EMAIL,
@@ -112,3 +124,16 @@ def may_edit(
     if contribution.author_id != user.pk:
         return Decision(Refusal.NOT_AUTHOR, _("Seul l'auteur d'une contribution peut la modifier."))
     return decision
+
+
+def may_report(user: User | AnonymousUser, consultation: Consultation) -> Decision:
+    """Return whether `user` may report a contribution; moderation outlives participation."""
+    if not user.is_authenticated:
+        return Decision(Refusal.ANONYMOUS, _("Connectez-vous pour signaler une contribution."))
+    if not user.is_active:
+        return Decision(Refusal.INACTIVE, _("Votre compte ne peut pas participer."))
+    if user.is_blocked:
+        return Decision(Refusal.BLOCKED, _("Votre compte a été bloqué par la modération."))
+    if consultation.is_draft:
+        return Decision(Refusal.DRAFT, _("Cette consultation n'est pas encore publiée."))
+    return Decision()

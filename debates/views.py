@@ -7,7 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.forms import Form
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
@@ -44,7 +44,7 @@ def home(request: HttpRequest) -> HttpResponse:
         Phase.UPCOMING: [],
         Phase.CLOSED: [],
     }
-    for consultation in Consultation.objects.for_home():
+    for consultation in Consultation.objects.visible_to(request.user).for_home():
         groups[consultation.phase].append(consultation)
     groups[Phase.CLOSED].reverse()  # most recently closed first
     return render(request, "debates/home.html", {"groups": groups})
@@ -53,18 +53,33 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_safe
 def consultation_detail(request: HttpRequest, slug: str) -> HttpResponse:
     consultation = get_object_or_404(Consultation, slug=slug)
-    debates = consultation.debates.for_consultation_page()
-    return render(
-        request,
-        "debates/consultation.html",
-        {"consultation": consultation, "debates": debates},
-    )
+    ensure_visible(request, consultation)
+    context = {
+        "consultation": consultation,
+        "debates": consultation.debates.for_consultation_page(),
+        "calendar_changes": consultation.calendar_changes.all(),
+    }
+    return render(request, "debates/consultation.html", context)
 
 
-def _get_debate(consultation: str, slug: str) -> Debate:
-    return get_object_or_404(
+def ensure_visible(request: HttpRequest, consultation: Consultation) -> None:
+    """Answer 404 for a draft to anyone but staff and its organisers."""
+    if not consultation.is_draft or request.user.is_staff:
+        return
+    if (
+        request.user.is_authenticated
+        and consultation.organisers.filter(pk=request.user.pk).exists()
+    ):
+        return
+    raise Http404
+
+
+def _get_debate(request: HttpRequest, consultation: str, slug: str) -> Debate:
+    debate = get_object_or_404(
         Debate.objects.select_related("consultation"), consultation__slug=consultation, slug=slug
     )
+    ensure_visible(request, debate.consultation)
+    return debate
 
 
 def _debate_page(
@@ -90,7 +105,7 @@ def _debate_page(
 
 @require_safe
 def debate_detail(request: HttpRequest, consultation: str, slug: str) -> HttpResponse:
-    return _debate_page(request, _get_debate(consultation, slug))
+    return _debate_page(request, _get_debate(request, consultation, slug))
 
 
 def _proposal_page(
@@ -104,9 +119,9 @@ def _proposal_page(
         order = ArgumentOrder.DEFAULT
     size = settings.ARGUMENTS_PER_PAGE
     columns = []
-    for stance, total, param in (
-        (Stance.FOR, proposal.arguments_for, "pour"),
-        (Stance.AGAINST, proposal.arguments_against, "contre"),
+    for stance, total, hidden, param in (
+        (Stance.FOR, proposal.arguments_for, proposal.hidden_for, "pour"),
+        (Stance.AGAINST, proposal.arguments_against, proposal.hidden_against, "contre"),
     ):
         window = Window.of(request.GET, param, total, size)
         arguments = (
@@ -118,7 +133,9 @@ def _proposal_page(
             if total
             else []
         )
-        columns.append({"stance": stance, "window": window, "arguments": arguments})
+        columns.append(
+            {"stance": stance, "window": window, "arguments": arguments, "hidden": hidden}
+        )
     sources_window = Window.of(request.GET, "sources", proposal.source_count, size)
     sources = (
         proposal.sources.select_related("author").order_by("number")[
@@ -161,20 +178,22 @@ def _proposal_page(
     return render(request, "debates/proposal.html", context, status=status)
 
 
-def _get_proposal(consultation: str, debate: str, number: int) -> Proposal:
-    return get_object_or_404(
+def _get_proposal(request: HttpRequest, consultation: str, debate: str, number: int) -> Proposal:
+    proposal = get_object_or_404(
         Proposal.objects.for_proposal_page(),
         number=number,
         debate__slug=debate,
         debate__consultation__slug=consultation,
     )
+    ensure_visible(request, proposal.debate.consultation)
+    return proposal
 
 
 @require_safe
 def proposal_detail(
     request: HttpRequest, consultation: str, debate: str, number: int
 ) -> HttpResponse:
-    return _proposal_page(request, _get_proposal(consultation, debate, number))
+    return _proposal_page(request, _get_proposal(request, consultation, debate, number))
 
 
 @require_safe
@@ -188,12 +207,15 @@ def permalink(request: HttpRequest, number: int) -> HttpResponseRedirect:
         number=number,
     )
     if contribution.kind == Kind.PROPOSAL:
+        ensure_visible(request, contribution.as_proposal.debate.consultation)
         return redirect(contribution.as_proposal.get_page_url())
     if contribution.kind == Kind.ARGUMENT:
         argument = contribution.as_argument
+        ensure_visible(request, argument.proposal.debate.consultation)
         query = argument.page_query(settings.ARGUMENTS_PER_PAGE)
         return redirect(f"{argument.proposal.get_page_url()}{query}#{argument.anchor}")
     source = contribution.as_source
+    ensure_visible(request, source.proposal.debate.consultation)
     query = source.page_query(settings.ARGUMENTS_PER_PAGE)
     return redirect(f"{source.proposal.get_page_url()}{query}#{source.anchor}")
 

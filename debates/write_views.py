@@ -89,7 +89,7 @@ def published_message(contribution: Contribution) -> str:
 
 @require_POST
 def proposal_create(request: HttpRequest, consultation: str, slug: str) -> HttpResponse:
-    debate = _get_debate(consultation, slug)
+    debate = _get_debate(request, consultation, slug)
     decision = participation(request.user, debate.consultation)
     if not decision:
         return refuse(request, decision, debate.get_absolute_url())
@@ -107,7 +107,7 @@ def proposal_create(request: HttpRequest, consultation: str, slug: str) -> HttpR
 def argument_create(
     request: HttpRequest, consultation: str, debate: str, number: int
 ) -> HttpResponse:
-    proposal = _get_proposal(consultation, debate, number)
+    proposal = _get_proposal(request, consultation, debate, number)
     decision = participation(request.user, proposal.debate.consultation)
     if not decision:
         return refuse(request, decision, proposal.get_page_url())
@@ -126,7 +126,7 @@ def argument_create(
 def source_create(
     request: HttpRequest, consultation: str, debate: str, number: int
 ) -> HttpResponse:
-    proposal = _get_proposal(consultation, debate, number)
+    proposal = _get_proposal(request, consultation, debate, number)
     decision = participation(request.user, proposal.debate.consultation)
     if not decision:
         return refuse(request, decision, proposal.get_page_url())
@@ -142,7 +142,7 @@ def source_create(
 
 @require_POST
 def vote(request: HttpRequest, consultation: str, debate: str, number: int) -> HttpResponse:
-    proposal = _get_proposal(consultation, debate, number)
+    proposal = _get_proposal(request, consultation, debate, number)
     back = proposal.get_page_url() + "#vote"
     decision = participation(request.user, proposal.debate.consultation)
     if not decision:

@@ -42,12 +42,13 @@ def grow(consultation: Consultation, arguments: int, proposals: int = 0) -> Prop
 # user) and, on a proposal page, three: whether their email is confirmed, their
 # vote, and which of the shown arguments they endorsed.
 # home: consultations with their debate counts.
-# consultation: the consultation; its debates with proposal counts.
+# consultation: the consultation; its debates with proposal counts; its calendar
+#   changes (dated notices).
 # debate: the debate with its consultation; COUNT of proposals; one page of
 #   proposals with authors and per-proposal counts (subqueries).
 # proposal: the proposal with debate, consultation, author and counts; one page
 #   of arguments pour; one of arguments contre; one page of sources.
-BUDGETS = {"home": 1, "consultation": 2, "debate": 3, "proposal": 4}
+BUDGETS = {"home": 1, "consultation": 3, "debate": 3, "proposal": 4}
 
 
 def urls(proposal: Proposal) -> dict[str, str]:
