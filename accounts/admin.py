@@ -1,11 +1,14 @@
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from accounts import actions
 from accounts.models import User, VerificationMethod
+from debates import moderation
+from debates.models import HideReason
 
 
 @admin.register(User)
@@ -14,7 +17,13 @@ class UserAdmin(BaseUserAdmin):
     list_filter = ("is_staff", "is_superuser", "is_active", "verification_method")
     list_select_related = ("verified_by",)
     search_fields = ("username", "display_name", "email")
-    readonly_fields = ("verified_at", "verification_method", "verified_by", "deleted_at")
+    readonly_fields = (
+        "verified_at",
+        "verification_method",
+        "verified_by",
+        "deleted_at",
+        "blocked_at",
+    )
     fieldsets = (
         *BaseUserAdmin.fieldsets,
         (_("Profil public"), {"fields": ("display_name",)}),
@@ -22,8 +31,16 @@ class UserAdmin(BaseUserAdmin):
             _("Vérification"),
             {"fields": ("verified_at", "verification_method", "verified_by", "deleted_at")},
         ),
+        (_("Modération"), {"fields": ("blocked_at", "blocked_reason")}),
     )
-    actions = ["verify_identity", "verify_organisation", "unverify"]
+    actions = [
+        "verify_identity",
+        "verify_organisation",
+        "unverify",
+        "block",
+        "unblock",
+        "hide_all_contributions",
+    ]
 
     def _verify(self, request: HttpRequest, queryset: QuerySet[User], method: str) -> None:
         for user in queryset:
@@ -45,3 +62,28 @@ class UserAdmin(BaseUserAdmin):
         for user in queryset:
             actions.unverify(user=user)
         self.message_user(request, _("Vérification retirée."), messages.SUCCESS)
+
+    @admin.action(description=_("Bloquer (ne peut plus publier ni voter)"))
+    def block(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        for user in queryset.filter(blocked_at__isnull=True):
+            moderation.block(user=user)
+        self.message_user(request, _("Compte(s) bloqué(s)."), messages.SUCCESS)
+
+    @admin.action(description=_("Débloquer"))
+    def unblock(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        for user in queryset.filter(blocked_at__isnull=False):
+            moderation.unblock(user=user)
+        self.message_user(request, _("Compte(s) débloqué(s)."), messages.SUCCESS)
+
+    @admin.action(description=_("Masquer toutes leurs contributions (spam)"))
+    def hide_all_contributions(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        if not request.user.has_perm("debates.moderate_contribution"):
+            raise PermissionDenied
+        hidden = 0
+        for user in queryset:
+            hidden += moderation.hide_all_by(
+                author=user,
+                actor=request.user,
+                reason=HideReason.SPAM,  # type: ignore[arg-type]
+            )
+        self.message_user(request, _("%d contribution(s) masquée(s).") % hidden, messages.SUCCESS)

@@ -30,6 +30,14 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("contributions/<number:number>/", views.permalink, name="permalink"),
     path("consultations/<slug:slug>/", views.consultation_detail, name="consultation"),
+    # A consultation's own pages come before its debates': their names are
+    # reserved words that no debate slug may take (Debate.RESERVED_SLUGS).
+    path(
+        "consultations/<slug:slug>/moderation/",
+        moderation_views.moderation_log,
+        name="moderation_log",
+    ),
+    path("", include("debates.opendata.urls")),
     path("consultations/<slug:consultation>/<slug:slug>/", views.debate_detail, name="debate"),
     path(
         "consultations/<slug:consultation>/<slug:slug>/proposer/",
@@ -59,14 +67,8 @@ urlpatterns = [
     path("contributions/<number:number>/accord/", write_views.endorse, name="endorse"),
     path("contributions/<number:number>/modifier/", write_views.edit, name="edit"),
     path("contributions/<number:number>/signaler/", moderation_views.report, name="report"),
-    path(
-        "consultations/<slug:slug>/moderation/",
-        moderation_views.moderation_log,
-        name="moderation_log",
-    ),
     path("comptes/", include("allauth.urls")),
     path("", include("accounts.urls")),
-    path("", include("debates.opendata.urls")),
     path("admin/", admin.site.urls),
     path(
         "a-propos/",

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import ClassVar
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Count, F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
@@ -159,6 +160,11 @@ class Debate(models.Model):
 
     objects = DebateQuerySet.as_manager()
 
+    # Addresses of a consultation's own pages, which a debate slug would shadow.
+    RESERVED_SLUGS: ClassVar[frozenset[str]] = frozenset(
+        {"moderation", "recherche", "statistiques", "export", "exports", "flux", "feed"}
+    )
+
     class Meta:
         verbose_name = _("débat")
         verbose_name_plural = _("débats")
@@ -174,6 +180,15 @@ class Debate(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("debate", kwargs={"consultation": self.consultation.slug, "slug": self.slug})
+
+    def clean(self) -> None:
+        if self.slug in self.RESERVED_SLUGS:
+            raise ValidationError(
+                {
+                    "slug": _("« %(slug)s » est réservé : choisissez une autre adresse.")
+                    % {"slug": self.slug}
+                }
+            )
 
 
 class Kind(models.TextChoices):
@@ -699,6 +714,15 @@ class Report(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_reason_display()} #{self.contribution_id}"
+
+
+class ReportedContribution(Contribution):
+    """The admin's moderation queue: contributions with reports, open ones first."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("file de modération")
+        verbose_name_plural = _("file de modération")
 
 
 class ModerationAction(models.TextChoices):
