@@ -84,6 +84,8 @@ test-sqlite: $(STAMP)
 	$(call pytest,-m 'not postgres',env -u DATABASE_URL)
 
 # scripts/with-postgres starts and stops the cluster around the whole run.
+# Browser tests (tests/browser) run in the SQLite pass only: they exercise
+# pages and scripts, not the database engine.
 # Without server binaries it warns loudly and skips, except under CI=true.
 test-postgres: $(STAMP)
 	@echo "== the whole suite on a throwaway PostgreSQL cluster"
@@ -94,4 +96,4 @@ pytest-on-postgres: $(STAMP)
 	@test -n "$$DATABASE_URL" || { echo "make: DATABASE_URL is not set" >&2; exit 1; }
 	@$(PY) manage.py shell --verbosity 0 -c "from django.db import connection as c; \
 		assert c.vendor == 'postgresql', 'DATABASE_URL did not reach PostgreSQL: ' + c.vendor"
-	$(call pytest,)
+	$(call pytest,-m 'not browser')
