@@ -108,7 +108,9 @@ def page(browser: Any, request: pytest.FixtureRequest, live_server: Any) -> Iter
 
 
 @pytest.fixture
-def page_without_js(browser: Any, request: pytest.FixtureRequest, live_server: Any) -> Iterator[Any]:
+def page_without_js(
+    browser: Any, request: pytest.FixtureRequest, live_server: Any
+) -> Iterator[Any]:
     yield from new_page(browser, request, java_script_enabled=False)
 
 
@@ -122,13 +124,17 @@ def assert_accessible(page: Any, label: str = "") -> list[str]:
     """
     from axe_playwright_python.sync_playwright import Axe
 
-    results = Axe().run(
-        page,
-        options={
-            "runOnly": {"type": "tag", "values": WCAG_TAGS},
-            "resultTypes": ["violations", "passes", "incomplete"],
-        },
-    ).response
+    results = (
+        Axe()
+        .run(
+            page,
+            options={
+                "runOnly": {"type": "tag", "values": WCAG_TAGS},
+                "resultTypes": ["violations", "passes", "incomplete"],
+            },
+        )
+        .response
+    )
     checked = sorted(
         {rule["id"] for kind in ("passes", "violations", "incomplete") for rule in results[kind]}
     )
@@ -138,7 +144,5 @@ def assert_accessible(page: Any, label: str = "") -> list[str]:
         for violation in results["violations"]
     ]
     print(f"axe {label or page.url}: {len(checked)} rules checked: {', '.join(checked)}")
-    assert not problems, f"accessibility violations on {label or page.url}:\n" + "\n".join(
-        problems
-    )
+    assert not problems, f"accessibility violations on {label or page.url}:\n" + "\n".join(problems)
     return checked
