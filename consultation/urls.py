@@ -75,4 +75,10 @@ urlpatterns = [
         TemplateView.as_view(template_name="about.html"),
         name="about",
     ),
+    path(
+        "accessibilite/",
+        TemplateView.as_view(template_name="accessibility.html"),
+        name="accessibility",
+    ),
+    path("i18n/", include("django.conf.urls.i18n")),
 ]
