@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.http import HttpRequest
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
@@ -35,13 +36,12 @@ class DisplayNameForm(forms.ModelForm):
 
 
 class DeleteAccountForm(forms.Form):
-    confirm = forms.CharField(
-        label=_("Pour confirmer, écrivez SUPPRIMER"),
-        max_length=20,
-    )
+    confirm = forms.CharField(label=_("Pour confirmer, écrivez SUPPRIMER"), max_length=20)
 
     def clean_confirm(self) -> str:
-        value = self.cleaned_data["confirm"].strip()
-        if value.upper() != "SUPPRIMER":
+        # The word to type follows the language of the page (« DELETE » in English);
+        # the French word is always accepted.
+        value = self.cleaned_data["confirm"].strip().upper()
+        if value not in {"SUPPRIMER", gettext("SUPPRIMER").upper()}:
             raise forms.ValidationError(_("Écrivez SUPPRIMER pour confirmer la suppression."))
         return value

@@ -13,12 +13,11 @@ from enum import StrEnum
 
 from allauth.account.models import EmailAddress
 from django.contrib.auth.models import AnonymousUser
-from django.utils.formats import date_format
-from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 
 from accounts.models import User
 from debates.models import Consultation, Contribution, Phase
+from debates.templatetags.debates import stamp_text
 
 
 class Refusal(StrEnum):
@@ -78,7 +77,7 @@ def participation(
     if phase == Phase.CLOSED:
         return Decision(Refusal.CLOSED, _("La consultation est fermée"))
     if phase == Phase.UPCOMING:
-        opens = date_format(localtime(consultation.opens_at), "d/m/Y - H:i")
+        opens = stamp_text(consultation.opens_at)
         return Decision(
             Refusal.NOT_YET_OPEN,
             _("La participation ouvrira le %(date)s.") % {"date": opens},
