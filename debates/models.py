@@ -240,6 +240,9 @@ class HideReason(models.TextChoices):
     DUPLICATE = "duplicate", _("Doublon")
     ILLEGAL = "illegal", _("Contenu illicite")
     OTHER = "other", _("Autre motif")
+    # Not a moderation decision: imported contributions that the platform they
+    # come from never published; kept (counts include them) but not shown.
+    UNPUBLISHED = "unpublished", _("Non publiée sur la plateforme d'origine")
 
 
 class Contribution(models.Model):

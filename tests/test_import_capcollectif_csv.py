@@ -296,7 +296,7 @@ def test_unpublished_contributions_are_hidden_and_dated_by_their_uuid(rua: Impor
     unpublished = Contribution.objects.filter(hidden_note__startswith="Contribution non publiée")
     assert unpublished.filter(kind="proposal").count() == 22
     assert unpublished.filter(kind="argument").count() == 50
-    assert set(unpublished.values_list("hidden_reason", flat=True)) == {HideReason.OTHER}
+    assert set(unpublished.values_list("hidden_reason", flat=True)) == {HideReason.UNPUBLISHED}
     # « Étudiants » has no date columns; its version-1 UUID says 12/11/2019 06:55:11
     # Paris, and its author's vote on it follows at 06:55.
     student = Proposal.objects.get(number=rua.numbers["fd5e44cc-0510-11ea-80b3-0242ac110002"])

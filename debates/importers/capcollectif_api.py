@@ -285,7 +285,7 @@ class _Reader:
         if trashed:
             hidden = Hidden(at=self.now, reason=HideReason.OTHER, note=TRASHED_NOTE)
         elif not obj.boolean("is_enabled", default=True):
-            hidden = Hidden(at=created_at, reason=HideReason.OTHER, note=DISABLED_NOTE)
+            hidden = Hidden(at=created_at, reason=HideReason.UNPUBLISHED, note=DISABLED_NOTE)
         return _Stamp(
             where=where,
             id=number,

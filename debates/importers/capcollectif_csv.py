@@ -470,7 +470,7 @@ class _Reader:
                 note=reason_text or TRASHED_NOTE,
             )
         if not published:
-            return Hidden(at=created_at, reason=HideReason.OTHER, note=UNPUBLISHED_NOTE)
+            return Hidden(at=created_at, reason=HideReason.UNPUBLISHED, note=UNPUBLISHED_NOTE)
         return None
 
     def stamp(self, line: _Line, columns: dict[str, str]) -> _Stamp:
