@@ -1,0 +1,223 @@
+"""Statistics of a consultation, counted by the database in a fixed number of queries.
+
+Totals include hidden contributions (they were posted; moderation hides, never
+deletes) and say how many are hidden; the top lists leave hidden proposals out.
+Votes include the tallies imported from a consultation's original platform, as
+the proposal pages show them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from django.db.models import Count, F, Q, Sum
+from django.db.models.functions import Coalesce, TruncDate
+
+from debates.models import (
+    Argument,
+    Consultation,
+    Debate,
+    Proposal,
+    Source,
+    Stance,
+    Vote,
+    VoteValue,
+)
+from debates.opendata.scope import contributions_of
+
+TOP = 10
+# The per-day chart, in SVG user units.
+CHART_WIDTH = 720
+CHART_HEIGHT = 200
+CHART_LEFT = 40  # room for the scale
+CHART_BOTTOM = 24  # room for the first and last day
+BALANCE_WIDTH = 600
+BALANCE_HEIGHT = 28
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One day of the chart: its date, count and rectangle."""
+
+    day: date
+    count: int
+    x: float
+    y: float
+    width: float
+    height: float
+
+
+@dataclass(frozen=True)
+class DayChart:
+    days: list[Bar]
+    maximum: int
+    width: int = CHART_WIDTH
+    height: int = CHART_HEIGHT
+    left: int = CHART_LEFT
+    baseline: int = CHART_HEIGHT - CHART_BOTTOM
+
+    @property
+    def first(self) -> Bar | None:
+        return self.days[0] if self.days else None
+
+    @property
+    def last(self) -> Bar | None:
+        return self.days[-1] if self.days else None
+
+    @property
+    def busiest(self) -> Bar | None:
+        return max(self.days, key=lambda bar: bar.count) if self.days else None
+
+    @property
+    def total(self) -> int:
+        return sum(bar.count for bar in self.days)
+
+
+def day_chart(counts: dict[date, int]) -> DayChart:
+    """Return one bar per day from the first day with a contribution to the last, zeros included."""
+    if not counts:
+        return DayChart(days=[], maximum=0)
+    first, last = min(counts), max(counts)
+    span = (last - first).days + 1
+    maximum = max(counts.values())
+    plot_width = CHART_WIDTH - CHART_LEFT
+    plot_height = CHART_HEIGHT - CHART_BOTTOM - 8
+    step = plot_width / span
+    bars = []
+    for offset in range(span):
+        day = first + timedelta(days=offset)
+        count = counts.get(day, 0)
+        height = plot_height * count / maximum
+        bars.append(
+            Bar(
+                day=day,
+                count=count,
+                x=round(CHART_LEFT + offset * step, 2),
+                y=round(CHART_HEIGHT - CHART_BOTTOM - height, 2),
+                width=round(max(step * 0.8, 0.5), 2),
+                height=round(height, 2),
+            )
+        )
+    return DayChart(days=bars, maximum=maximum)
+
+
+@dataclass(frozen=True)
+class Balance:
+    """Arguments pour and contre of one debate, and the widths of their bars."""
+
+    debate: Debate
+    proposals: int
+    arguments_for: int
+    arguments_against: int
+
+    @property
+    def total(self) -> int:
+        return self.arguments_for + self.arguments_against
+
+    @property
+    def for_width(self) -> float:
+        return round(BALANCE_WIDTH * self.arguments_for / self.total, 2) if self.total else 0
+
+    @property
+    def against_width(self) -> float:
+        return round(BALANCE_WIDTH - self.for_width, 2) if self.total else 0
+
+    @property
+    def for_percent(self) -> int:
+        return round(100 * self.arguments_for / self.total) if self.total else 0
+
+    @property
+    def against_percent(self) -> int:
+        return 100 - self.for_percent if self.total else 0
+
+
+def statistics(consultation: Consultation) -> dict[str, Any]:
+    """Return every figure of the statistics page: nine queries, whatever the size."""
+    hidden = Q(hidden_at__isnull=False)
+    proposals = Proposal.objects.filter(debate__consultation=consultation)
+    arguments = Argument.objects.filter(proposal__debate__consultation=consultation)
+    # 1. proposals, with the vote tallies imported from an original platform
+    proposal_totals = proposals.aggregate(
+        total=Count("pk"),
+        hidden=Count("pk", filter=hidden),
+        imported_agree=Coalesce(Sum("imported_votes_agree"), 0),
+        imported_mixed=Coalesce(Sum("imported_votes_mixed"), 0),
+        imported_disagree=Coalesce(Sum("imported_votes_disagree"), 0),
+    )
+    # 2. arguments pour / contre
+    argument_totals = arguments.aggregate(
+        total=Count("pk"),
+        hidden=Count("pk", filter=hidden),
+        pour=Count("pk", filter=Q(stance=Stance.FOR)),
+        contre=Count("pk", filter=Q(stance=Stance.AGAINST)),
+    )
+    # 3. sources
+    source_totals = Source.objects.filter(proposal__debate__consultation=consultation).aggregate(
+        total=Count("pk"), hidden=Count("pk", filter=hidden)
+    )
+    # 4. votes cast here, by value
+    voted = Vote.objects.filter(proposal__debate__consultation=consultation).aggregate(
+        **{value: Count("pk", filter=Q(value=value)) for value in VoteValue.values}
+    )
+    votes = [
+        {
+            "value": value,
+            "label": label,
+            "cast": voted[value],
+            "imported": proposal_totals[f"imported_{value}"],
+            "total": voted[value] + proposal_totals[f"imported_{value}"],
+        }
+        for value, label in VoteValue.choices
+    ]
+    # 5. participants: distinct authors and voters (SELECT COUNT(*) FROM (… UNION …))
+    contributions = contributions_of(consultation)
+    participants = (
+        contributions.order_by()
+        .values("author_id")
+        .union(
+            Vote.objects.filter(proposal__debate__consultation=consultation)
+            .order_by()
+            .values("user_id")
+        )
+        .count()
+    )
+    # 6. contributions per day, in the site's time zone
+    per_day = {
+        row["day"]: row["n"]
+        for row in contributions.annotate(day=TruncDate("created_at"))
+        .order_by()
+        .values("day")
+        .annotate(n=Count("pk"))
+    }
+    # 7. each debate's proposals and arguments pour / contre (one join, conditional counts)
+    debates = consultation.debates.order_by("position", "pk").annotate(
+        proposal_total=Count("proposals", distinct=True),
+        pour=Count("proposals__arguments", filter=Q(proposals__arguments__stance=Stance.FOR)),
+        contre=Count("proposals__arguments", filter=Q(proposals__arguments__stance=Stance.AGAINST)),
+    )
+    balances = [Balance(d, d.proposal_total, d.pour, d.contre) for d in debates]
+    # 8, 9. the most discussed and the most supported visible proposals
+    visible = proposals.filter(hidden_at__isnull=True).select_related("author", "debate")
+    most_discussed = list(
+        visible.with_counts()
+        .annotate(discussion=F("arguments_for") + F("arguments_against") + F("source_count"))
+        .filter(discussion__gt=0)
+        .order_by("-discussion", "-number")[:TOP]
+    )
+    most_supported = list(
+        visible.with_counts().filter(votes_agree__gt=0).order_by("-votes_agree", "-number")[:TOP]
+    )
+    return {
+        "participants": participants,
+        "proposals": proposal_totals,
+        "arguments": argument_totals,
+        "sources": source_totals,
+        "votes": votes,
+        "vote_total": sum(vote["total"] for vote in votes),
+        "chart": day_chart(per_day),
+        "balances": balances,
+        "most_discussed": most_discussed,
+        "most_supported": most_supported,
+    }
