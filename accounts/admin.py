@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.exceptions import PermissionDenied
@@ -33,6 +35,24 @@ class UserAdmin(BaseUserAdmin):
         ),
         (_("Modération"), {"fields": ("blocked_at", "blocked_reason")}),
     )
+    # Moderators may look at accounts, verify, block and bulk-hide them, but
+    # change nothing else: no rights, groups, password or identity fields.
+    MODERATOR_EDITABLE = frozenset({"blocked_reason"})
+
+    def get_readonly_fields(self, request: HttpRequest, obj: User | None = None) -> list[str]:
+        if request.user.is_superuser:
+            return list(super().get_readonly_fields(request, obj))
+        fields = [name for _, box in self.get_fieldsets(request, obj) for name in box["fields"]]
+        return [name for name in fields if name not in self.MODERATOR_EDITABLE]
+
+    def user_change_password(self, request: HttpRequest, id: str, form_url: str = "") -> Any:
+        if not request.user.is_superuser:
+            raise PermissionDenied
+        return super().user_change_password(request, id, form_url)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_superuser
+
     actions = [
         "verify_identity",
         "verify_organisation",

@@ -18,14 +18,18 @@ from django.views.decorators.http import require_http_methods, require_safe
 from accounts import actions
 from accounts.forms import DeleteAccountForm, DisplayNameForm
 from accounts.models import User
-from debates.models import Contribution
+from debates.models import Consultation, Contribution
+from debates.moderation import in_consultations
 
 
 @require_safe
 def profile(request: HttpRequest, pk: int) -> HttpResponse:
     user = get_object_or_404(User.objects.select_related("verified_by"), pk=pk)
+    # Contributions in drafts stay out of sight of those who may not read them.
+    readable = Consultation.objects.visible_to(request.user)
     contributions = (
         Contribution.objects.filter(author=user)
+        .filter(in_consultations(readable))
         .select_related(
             "as_proposal__debate__consultation",
             "as_argument__proposal__debate__consultation",

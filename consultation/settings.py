@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "allauth.mfa",
     "accounts",
     "debates",
+    "debates.opendata",
 ]
 
 MIDDLEWARE = [
@@ -214,6 +215,11 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Europe/Paris"
 USE_I18N = True
 USE_TZ = True
+
+# Frozen exports of closed consultations are written here; with several app
+# servers it must be a shared volume.
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
+MEDIA_URL = "media/"
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"

@@ -18,7 +18,8 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
@@ -56,8 +57,18 @@ class HideForm(forms.Form):
     )
 
 
-def contributions_of(queryset: QuerySet[Any]) -> list[Contribution]:
-    return list(Contribution.objects.filter(pk__in=queryset.values("pk")))
+def selected(request: HttpRequest, queryset: QuerySet[Any]) -> list[int]:
+    """Return the ids the user ticked, including any the scoped queryset dropped.
+
+    The changelist filters the queryset by the user's scope, so a forged
+    selection outside it would silently vanish; it must be refused instead.
+    """
+    ids = {int(pk) for pk in request.POST.getlist("_selected_action") if pk.isdigit()}
+    return sorted(ids | set(queryset.values_list("pk", flat=True)))
+
+
+def contributions_of(request: HttpRequest, queryset: QuerySet[Any]) -> list[Contribution]:
+    return list(Contribution.objects.filter(pk__in=selected(request, queryset)))
 
 
 class ModerationActions:
@@ -78,7 +89,7 @@ class ModerationActions:
 
     @admin.action(description=_("Masquer avec un motif"))
     def hide_selected(self, request: HttpRequest, queryset: QuerySet[Any]) -> HttpResponse | None:
-        items = contributions_of(queryset)
+        items = contributions_of(request, queryset)
         self._refuse_outside_scope(request, items)
         form = HideForm(request.POST if "apply" in request.POST else None)
         if form.is_valid():
@@ -103,7 +114,7 @@ class ModerationActions:
 
     @admin.action(description=_("Rétablir (démasquer)"))
     def unhide_selected(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
-        items = contributions_of(queryset)
+        items = contributions_of(request, queryset)
         self._refuse_outside_scope(request, items)
         done = 0
         for item in items:
@@ -116,7 +127,7 @@ class ModerationActions:
 
     @admin.action(description=_("Classer les signalements sans suite"))
     def dismiss_reports(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
-        items = contributions_of(queryset)
+        items = contributions_of(request, queryset)
         self._refuse_outside_scope(request, items)
         closed = sum(
             moderation.dismiss_reports(contribution=item, actor=request.user)  # type: ignore[arg-type]
@@ -181,7 +192,7 @@ class ContributionAdmin(ModerationActions, SimpleHistoryAdmin):
 class ProposalAdmin(ContributionAdmin):
     consultation_path = "debate__consultation"
     list_display = ("number", "title", "author", "debate", "created_at", "state")
-    list_filter = (HiddenFilter, "debate__consultation")
+    list_filter = (HiddenFilter, ("debate__consultation", admin.RelatedOnlyFieldListFilter))
     list_select_related = ("author", "debate")
     search_fields = (*ContributionAdmin.search_fields, "title")
     fields = (
@@ -204,7 +215,11 @@ class ProposalAdmin(ContributionAdmin):
 class ArgumentAdmin(ContributionAdmin):
     consultation_path = "proposal__debate__consultation"
     list_display = ("number", "stance", "author", "proposal", "created_at", "state")
-    list_filter = (HiddenFilter, "stance", "proposal__debate__consultation")
+    list_filter = (
+        HiddenFilter,
+        "stance",
+        ("proposal__debate__consultation", admin.RelatedOnlyFieldListFilter),
+    )
     list_select_related = ("author", "proposal")
     fields = (
         "number",
@@ -226,7 +241,10 @@ class ArgumentAdmin(ContributionAdmin):
 class SourceAdmin(ContributionAdmin):
     consultation_path = "proposal__debate__consultation"
     list_display = ("number", "title", "url", "author", "proposal", "created_at", "state")
-    list_filter = (HiddenFilter, "proposal__debate__consultation")
+    list_filter = (
+        HiddenFilter,
+        ("proposal__debate__consultation", admin.RelatedOnlyFieldListFilter),
+    )
     list_select_related = ("author", "proposal")
     search_fields = (*ContributionAdmin.search_fields, "title", "url")
     fields = (
@@ -257,7 +275,9 @@ class QueueConsultationFilter(admin.SimpleListFilter):
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         if not self.value():
             return queryset
-        chosen = Consultation.objects.filter(pk=self.value())
+        if not str(self.value()).isdigit():
+            return queryset.none()
+        chosen = scope(request).filter(pk=self.value())
         return queryset.filter(moderation.in_consultations(chosen))
 
 
@@ -288,6 +308,10 @@ class ModerationQueueAdmin(ModerationActions, admin.ModelAdmin):
         if not request.user.is_superuser:
             queryset = queryset.filter(moderation.in_consultations(scope(request)))
         return queryset
+
+    def get_ordering(self, request: HttpRequest) -> list[str]:
+        # Open reports first; the changelist would otherwise impose Meta.ordering.
+        return ["-open_count", "-number"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -329,12 +353,13 @@ class ModerationQueueAdmin(ModerationActions, admin.ModelAdmin):
 
     @admin.display(description=_("motifs"))
     def reasons(self, obj: Contribution) -> str:
-        return format_html(
-            "<br>".join(["{}"] * len(obj.open_list)),  # type: ignore[attr-defined]
-            *[
-                f"{r.get_reason_display()}{' : ' + r.comment if r.comment else ''}"
+        return format_html_join(
+            mark_safe("<br>"),
+            "{}{}",
+            (
+                (r.get_reason_display(), f" : {r.comment}" if r.comment else "")
                 for r in obj.open_list  # type: ignore[attr-defined]
-            ],
+            ),
         )
 
     @admin.display(description=_("état"))
@@ -382,7 +407,7 @@ class ReadOnlyAdmin(SimpleHistoryAdmin):
 @admin.register(ModerationEvent)
 class ModerationEventAdmin(ReadOnlyAdmin):
     list_display = ("at", "consultation", "contribution", "action", "reason", "role", "actor")
-    list_filter = ("action", "role", "consultation")
+    list_filter = ("action", "role", ("consultation", admin.RelatedOnlyFieldListFilter))
     list_select_related = ("consultation", "contribution", "actor")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ModerationEvent]:
@@ -491,7 +516,7 @@ class ConsultationAdmin(SimpleHistoryAdmin):
     def _schedulable(
         self, request: HttpRequest, queryset: QuerySet[Consultation]
     ) -> list[Consultation]:
-        items = list(queryset)
+        items = list(Consultation.objects.filter(pk__in=selected(request, queryset)))
         if any(not moderation.may_schedule(request.user, c) for c in items):  # type: ignore[arg-type]
             raise PermissionDenied
         return items
@@ -507,7 +532,7 @@ class ConsultationAdmin(SimpleHistoryAdmin):
     def reopen_for_a_week(self, request: HttpRequest, queryset: QuerySet[Consultation]) -> None:
         until = timezone.now() + timezone.timedelta(days=7)
         for consultation in self._schedulable(request, queryset):
-            if not consultation.is_open:
+            if consultation.is_closed:
                 moderation.reopen(consultation=consultation, closes_at=until, by=request.user)  # type: ignore[arg-type]
         self.message_user(request, _("Consultation(s) rouverte(s)."), messages.SUCCESS)
 
@@ -527,7 +552,7 @@ class ConsultationAdmin(SimpleHistoryAdmin):
 @admin.register(Debate)
 class DebateAdmin(SimpleHistoryAdmin):
     list_display = ("title", "consultation", "position")
-    list_filter = ("consultation",)
+    list_filter = (("consultation", admin.RelatedOnlyFieldListFilter),)
     list_select_related = ("consultation",)
     search_fields = ("title",)
     prepopulated_fields = {"slug": ("title",)}

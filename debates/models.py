@@ -60,7 +60,10 @@ class ConsultationQuerySet(models.QuerySet["Consultation"]):
 
     def for_home(self) -> ConsultationQuerySet:
         """Return every consultation with its debate count, soonest closing first."""
-        return self.annotate(debate_count=Count("debates")).order_by("closes_at", "pk")
+        # distinct: visible_to() may join organisers, which would multiply debates.
+        return self.annotate(debate_count=Count("debates", distinct=True)).order_by(
+            "closes_at", "pk"
+        )
 
 
 class Consultation(models.Model):

@@ -143,6 +143,8 @@ def hide(
 ) -> Proposal | Argument | Source:
     """Hide a contribution with a public reason; log it, close its reports, tell its author."""
     item = concrete(contribution)
+    if item.is_hidden:
+        return item  # already hidden: one decision, one line in the log
     consultation = consultation_of(item)
     now = timezone.now()
     item.hidden_at = now
@@ -172,6 +174,8 @@ def unhide(
 ) -> Proposal | Argument | Source:
     """Restore a hidden contribution, and log it."""
     item = concrete(contribution)
+    if not item.is_hidden:
+        return item
     consultation = consultation_of(item)
     item.hidden_at = None
     item.hidden_reason = ""

@@ -32,6 +32,7 @@ class Refusal(StrEnum):
     NOT_AUTHOR = "not_author"
     BLOCKED = "blocked"
     DRAFT = "draft"
+    HIDDEN = "hidden"
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,28 @@ def may_edit(
         return decision
     if contribution.author_id != user.pk:
         return Decision(Refusal.NOT_AUTHOR, _("Seul l'auteur d'une contribution peut la modifier."))
+    if contribution.is_hidden:
+        return hidden_refusal()
+    return decision
+
+
+def hidden_refusal() -> Decision:
+    return Decision(
+        Refusal.HIDDEN,
+        _(
+            "Cette contribution est masquée par la modération : elle ne peut plus être "
+            "modifiée ni recevoir d'arguments, de sources ou de votes."
+        ),
+    )
+
+
+def participation_on(
+    user: User | AnonymousUser, contribution: Contribution, consultation: Consultation
+) -> Decision:
+    """Return whether `user` may add to `contribution` (argue, deposit, vote, endorse)."""
+    decision = participation(user, consultation)
+    if decision and contribution.is_hidden:
+        return hidden_refusal()
     return decision
 
 

@@ -27,7 +27,7 @@ from debates.models import (
     Vote,
 )
 from debates.paging import Window
-from debates.rules import participation
+from debates.rules import participation, participation_on
 
 PROPOSAL_SORTS = {
     "recent": _("Les plus récentes"),
@@ -165,7 +165,7 @@ def _proposal_page(
         "sources_window": sources_window,
         "order": order,
         "orders": ArgumentOrder.choices,
-        "decision": participation(request.user, consultation),
+        "decision": participation_on(request.user, proposal, consultation),
         "my_vote": my_vote,
         "my_endorsements": my_endorsements,
         "vote_form": forms.get("vote") or VoteForm(),

@@ -28,7 +28,7 @@ from debates.forms import (
     VoteForm,
 )
 from debates.models import Argument, Contribution, Kind, Proposal, Stance
-from debates.rules import Decision, may_edit, participation
+from debates.rules import Decision, may_edit, participation, participation_on
 from debates.views import _debate_page, _get_debate, _get_proposal, _proposal_page
 
 
@@ -108,7 +108,7 @@ def argument_create(
     request: HttpRequest, consultation: str, debate: str, number: int
 ) -> HttpResponse:
     proposal = _get_proposal(request, consultation, debate, number)
-    decision = participation(request.user, proposal.debate.consultation)
+    decision = participation_on(request.user, proposal, proposal.debate.consultation)
     if not decision:
         return refuse(request, decision, proposal.get_page_url())
     form = NewArgumentForm(request.POST)
@@ -127,7 +127,7 @@ def source_create(
     request: HttpRequest, consultation: str, debate: str, number: int
 ) -> HttpResponse:
     proposal = _get_proposal(request, consultation, debate, number)
-    decision = participation(request.user, proposal.debate.consultation)
+    decision = participation_on(request.user, proposal, proposal.debate.consultation)
     if not decision:
         return refuse(request, decision, proposal.get_page_url())
     form = NewSourceForm(request.POST)
@@ -144,7 +144,7 @@ def source_create(
 def vote(request: HttpRequest, consultation: str, debate: str, number: int) -> HttpResponse:
     proposal = _get_proposal(request, consultation, debate, number)
     back = proposal.get_page_url() + "#vote"
-    decision = participation(request.user, proposal.debate.consultation)
+    decision = participation_on(request.user, proposal, proposal.debate.consultation)
     if not decision:
         return refuse(request, decision, back)
     form = VoteForm(request.POST)
@@ -168,7 +168,7 @@ def endorse(request: HttpRequest, number: int) -> HttpResponse:
         Argument.objects.select_related("proposal__debate__consultation"), number=number
     )
     back = f"{argument.proposal.get_page_url()}#{argument.anchor}"
-    decision = participation(request.user, argument.proposal.debate.consultation)
+    decision = participation_on(request.user, argument, argument.proposal.debate.consultation)
     if not decision:
         return refuse(request, decision, back)
     on = actions.toggle_endorsement(argument=argument, user=request.user)  # type: ignore[arg-type]

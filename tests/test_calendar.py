@@ -339,15 +339,6 @@ def test_after_closing_now_a_post_is_allowed_until_the_second_before(
 
 
 @pytest.mark.parametrize("opens_in_days", [2, 10])
-@pytest.mark.xfail(
-    reason=(
-        "BUG: ConsultationAdmin.reopen_for_a_week acts on every consultation that is not "
-        "open, upcoming ones too: it cuts an upcoming consultation's closing date to "
-        "now + 7 days (opening in 2 days), or raises an uncaught ValidationError, a server "
-        "error (opening in 10 days); it should act only on consultation.is_closed"
-    ),
-    strict=True,
-)
 def test_reopening_for_a_week_leaves_an_upcoming_consultation_alone(
     clock: TimeMachineFixture, olga: User, opens_in_days: int
 ) -> None:

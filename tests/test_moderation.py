@@ -210,13 +210,6 @@ def test_a_hidden_proposal_leaves_the_debate_list_and_the_profiles(
         assert "Texte." not in html
 
 
-@pytest.mark.xfail(
-    reason=(
-        "BUG: templates/debates/proposal.html's {% block title %} prints proposal.title "
-        "even when the proposal is hidden, so the hidden title stays in <title>"
-    ),
-    strict=True,
-)
 def test_a_hidden_proposals_page_shows_neither_its_title_nor_its_text(
     thread: Thread, mona: User, client: Client
 ) -> None:
@@ -231,14 +224,6 @@ def test_a_hidden_proposals_page_shows_neither_its_title_nor_its_text(
     assert "Une proposition" not in html
 
 
-@pytest.mark.xfail(
-    reason=(
-        "BUG: consultation.html and proposal.html repeat the moderation-log link "
-        '(<p class="moderation-log-link">…) inside {% block title %} and {% block head %}, '
-        "so <title> holds markup and <head> a <p>"
-    ),
-    strict=True,
-)
 @pytest.mark.parametrize("which", ["consultation", "proposal"])
 def test_the_page_title_is_plain_text(thread: Thread, client: Client, which: str) -> None:
     url = (
@@ -358,14 +343,6 @@ def test_a_hide_through_the_function_is_in_history_too(thread: Thread, mona: Use
     assert ModerationEvent.objects.filter(contribution=thread.source).count() == 2
 
 
-@pytest.mark.xfail(
-    reason=(
-        "BUG: rules.may_edit() ignores moderation: the author of a hidden contribution "
-        "can still open /contributions/<n>/modifier/ and change its text (the page only "
-        "hides the link)"
-    ),
-    strict=True,
-)
 def test_the_author_cannot_edit_a_hidden_contribution(
     thread: Thread, mona: User, client: Client, bob: User
 ) -> None:
@@ -378,13 +355,6 @@ def test_the_author_cannot_edit_a_hidden_contribution(
     assert thread.for_bob.body == "Bob trouve cela injurieux."
 
 
-@pytest.mark.xfail(
-    reason=(
-        "BUG: write_views.endorse() accepts « D'accord » on a hidden argument "
-        "(the page only hides the button)"
-    ),
-    strict=True,
-)
 def test_nobody_endorses_a_hidden_argument(
     thread: Thread, mona: User, client: Client, alice: User
 ) -> None:
@@ -588,14 +558,6 @@ def test_the_queue_filters_by_consultation(
     assert [row.number for row in only] == [elsewhere.number]
 
 
-@pytest.mark.xfail(
-    reason=(
-        "BUG: ModerationQueueAdmin.reasons() calls format_html('') with no arguments for a "
-        "contribution without open reports (all hidden or dismissed): RemovedInDjango60Warning "
-        "now, TypeError on Django 6; use format_html_join or return '' when open_list is empty"
-    ),
-    strict=True,
-)
 def test_the_queue_lists_dealt_with_contributions_after_open_ones(
     thread: Thread, mona: User, client: Client, alice: User
 ) -> None:
@@ -894,14 +856,6 @@ def test_publishing_a_draft_makes_it_public(
             assert client.get(url, follow=True).status_code == 200, which
 
 
-@pytest.mark.xfail(
-    reason=(
-        "BUG: accounts.views.profile lists contributions of draft consultations, so their "
-        "titles reach the public through their authors' profiles; filter "
-        "Contribution rows by Consultation.objects.visible_to(request.user)"
-    ),
-    strict=True,
-)
 def test_a_drafts_contributions_stay_off_public_profiles(
     draft: Consultation, client: Client, alice: User
 ) -> None:
@@ -910,14 +864,6 @@ def test_a_drafts_contributions_stay_off_public_profiles(
     assert "Débat theme" not in html
 
 
-@pytest.mark.xfail(
-    reason=(
-        "BUG: ConsultationQuerySet.visible_to() joins organisers (OR with is_draft=False) "
-        "before for_home()'s Count('debates'): for a signed-in non-staff reader every "
-        "debate counts once per organiser; use Count('debates', distinct=True)"
-    ),
-    strict=True,
-)
 def test_the_home_page_counts_debates_once_for_a_signed_in_citizen(
     client: Client, bob: User, olga: User, alice: User
 ) -> None:

@@ -448,7 +448,7 @@ def test_each_persona_may_act_on_consultation_b_as_the_matrix_says(
         assert response.status_code in (200, 302)
         assert done
     else:
-        # Refusals by the admin's scoping answer a redirect (see the xfail below).
+        # Refusals by the admin's scoping answer a redirect or a 403.
         assert response.status_code in (302, 403, 404)
         assert not done
         if persona == "moderator":
@@ -459,15 +459,6 @@ def test_each_persona_may_act_on_consultation_b_as_the_matrix_says(
 
 @pytest.mark.parametrize(
     "action", ["hide", "unhide", "dismiss-reports", "close-now", "reopen-for-a-week", "publish"]
-)
-@pytest.mark.xfail(
-    reason=(
-        "BUG: an action on another consultation's rows is silently ignored with a success "
-        "message (« 0 contribution(s) masquée(s) », « Consultation(s) close(s) »), not refused: "
-        "get_queryset() already drops the selected rows, so _refuse_outside_scope() and "
-        "_schedulable() never see them"
-    ),
-    strict=True,
 )
 def test_an_organiser_is_refused_an_action_on_another_consultation(
     world: World, client: Client, action: str
@@ -526,20 +517,7 @@ CHANGELISTS_WITH_CONSULTATION_FILTERS = [
 
 @pytest.mark.parametrize(
     "url",
-    [
-        pytest.param(
-            url,
-            marks=pytest.mark.xfail(
-                reason=(
-                    "BUG: the « par consultation » list filter (RelatedFieldListFilter) lists "
-                    "every consultation, drafts included, to an organiser who may only see "
-                    "their own"
-                ),
-                strict=True,
-            ),
-        )
-        for url in CHANGELISTS_WITH_CONSULTATION_FILTERS
-    ]
+    [pytest.param(url) for url in CHANGELISTS_WITH_CONSULTATION_FILTERS]
     + ["/admin/debates/consultation/", "/admin/debates/reportedcontribution/"],
 )
 def test_an_organiser_never_reads_another_consultations_title_in_the_admin(
@@ -550,13 +528,6 @@ def test_an_organiser_never_reads_another_consultations_title_in_the_admin(
     assert "conso-b" not in response.content.decode()
 
 
-@pytest.mark.xfail(
-    reason=(
-        "BUG: moderators hold accounts.change_user and UserAdmin keeps Django's "
-        "« Permissions » fieldset editable, so a moderator can make themself superuser"
-    ),
-    strict=True,
-)
 def test_a_moderator_cannot_make_themself_superuser(world: World, client: Client) -> None:
     mona = world.users["moderator"]
     assert mona is not None
@@ -569,13 +540,6 @@ def test_a_moderator_cannot_make_themself_superuser(world: World, client: Client
     assert not mona.is_superuser
 
 
-@pytest.mark.xfail(
-    reason=(
-        "BUG: the admin's password form needs only accounts.change_user, which moderators "
-        "hold: a moderator can set a superuser's password and take the account over"
-    ),
-    strict=True,
-)
 def test_a_moderator_cannot_set_a_superusers_password(world: World, client: Client) -> None:
     sabine = world.users["superuser"]
     assert sabine is not None
@@ -588,13 +552,6 @@ def test_a_moderator_cannot_set_a_superusers_password(world: World, client: Clie
     assert sabine.check_password(PASSWORD)
 
 
-@pytest.mark.xfail(
-    reason=(
-        "BUG: QueueConsultationFilter.queryset() filters pk=<raw GET value>: "
-        "?consultation=abc raises ValueError, a server error"
-    ),
-    strict=True,
-)
 def test_a_malformed_consultation_filter_in_the_queue_is_no_server_error(
     world: World, client: Client
 ) -> None:

@@ -28,7 +28,7 @@ def _forget_the_database_features() -> Iterator[None]:
 
 
 def address(consultation: Consultation) -> str:
-    return f"/consultations/{consultation.slug}/recherche"
+    return f"/consultations/{consultation.slug}/recherche/"
 
 
 def results(client: Client, consultation: Consultation, q: str, **params: str) -> list[str]:

@@ -32,7 +32,7 @@ AssertQueries = Callable[..., AbstractContextManager[object]]
 
 
 def address(consultation: Consultation) -> str:
-    return f"/consultations/{consultation.slug}/statistiques"
+    return f"/consultations/{consultation.slug}/statistiques/"
 
 
 def stat(html: str, name: str) -> int:
