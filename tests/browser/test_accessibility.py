@@ -245,17 +245,6 @@ def test_a_plain_title_and_the_skip_link_come_first(site: Site, page: Any, name:
     assert page.evaluate("document.activeElement.id") == "main-content"
 
 
-@pytest.mark.xfail(
-    reason='BUG: parsing (WCAG 2.1 SC 4.1.1, RGAA 8.2): id="id_submission_token" is given '
-    "three times on the proposal page (proposal-open-signed-in, argument-errors: the hidden "
-    "token of the pour form, the contre form and the source form) — in "
-    "templates/debates/proposal.html render the argument forms' token without an id, "
-    '`<input type="hidden" name="submission_token" value="{{ form.submission_token.value }}">`, '
-    "or build each form with its own auto_id (debates/views.py _proposal_page and the 400 path "
-    "of debates/write_views.py)",
-    raises=AssertionError,
-    strict=True,
-)
 def test_ids_are_unique(site: Site, page: Any) -> None:
     repeated = []
     for name in PAGES:
@@ -311,16 +300,6 @@ def test_buttons_and_summaries_are_at_least_24px(site: Site, page: Any) -> None:
     assert not small, "targets under 24×24 px:\n" + "\n".join(small)
 
 
-@pytest.mark.xfail(
-    reason="BUG: target size (the brief's 24×24 px, WCAG 2.2 SC 2.5.8): navigation links are "
-    "18–19 px high on every page (.site-header nav a « Consultations », « Se connecter », "
-    "« Créer un compte », « Mon compte »; .site-footer nav a « À propos », « Accessibilité… »; "
-    ".breadcrumb a « Retourner au débat » / the consultation title) because the rule "
-    "`nav a { min-height: 24px }` in static/css/site.css does not apply to inline boxes — "
-    "make it `nav a { display: inline-block; min-height: 24px; }` (or add vertical padding)",
-    raises=AssertionError,
-    strict=True,
-)
 def test_navigation_links_are_at_least_24px_high(site: Site, page: Any) -> None:
     small = []
     for name in ("home", "proposal-open-signed-in", "moderation-log", "account"):

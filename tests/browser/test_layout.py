@@ -119,16 +119,6 @@ def test_print_hides_forms_and_navigation_and_keeps_the_arguments(
     assert shown["arguments"] == shown["all"] == expected, shown
 
 
-@pytest.mark.xfail(
-    reason="BUG: print style: a folded column (<details> closed with ∨) prints without its "
-    "arguments — `details > *:not(summary) { display: block !important }` in @media print "
-    "(static/css/site.css) no longer reveals closed <details> content in Chromium, which "
-    "lays it out in the ::details-content slot; add inside @media print: "
-    "`details::details-content { content-visibility: visible; display: contents; }` "
-    "(checked: the folded arguments then print)",
-    raises=AssertionError,
-    strict=True,
-)
 def test_print_keeps_the_arguments_of_a_folded_column(
     demo: None, page: Any, live_server: Any
 ) -> None:
