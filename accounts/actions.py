@@ -84,6 +84,7 @@ def personal_data(user: User) -> dict[str, Any]:
         "account": {
             "username": user.username,
             "display_name": user.display_name,
+            "language": user.language,
             "email": user.email,
             "emails": list(
                 EmailAddress.objects.filter(user=user).values("email", "verified", "primary")

@@ -9,13 +9,17 @@ from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.models import SocialLogin
 from django.conf import settings
 from django.http import HttpRequest
+from django.utils.translation import get_language
 
 from accounts import actions
 from accounts.models import User, VerificationMethod
 
 
 class AccountAdapter(DefaultAccountAdapter):
-    pass
+    def save_user(self, request: HttpRequest, user: User, form: Any, commit: bool = True) -> User:
+        # Emails go out later (moderation notices): remember the signup's language.
+        user.language = get_language() or settings.LANGUAGE_CODE
+        return super().save_user(request, user, form, commit)
 
 
 def provider_of(sociallogin: SocialLogin) -> str:

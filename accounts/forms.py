@@ -27,12 +27,17 @@ class SignupForm(forms.Form):
 class DisplayNameForm(forms.ModelForm):
     class Meta:
         model = User
-        fields = ["display_name"]
-        labels = {"display_name": _("Nom affiché")}
+        fields = ["display_name", "language"]
+        labels = {"display_name": _("Nom affiché"), "language": _("Langue des courriels")}
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.fields["display_name"].required = True
+        self.fields["language"].required = False
+
+    def clean_language(self) -> str:
+        # Left out of the form, the language stays as it was.
+        return self.cleaned_data.get("language") or self.instance.language
 
 
 class DeleteAccountForm(forms.Form):

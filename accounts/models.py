@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext
@@ -49,6 +50,13 @@ class User(AbstractUser):
         help_text=_("Un compte bloqué ne peut plus publier ni voter ; ses contributions restent."),
     )
     blocked_reason = models.CharField(_("motif du blocage"), max_length=300, blank=True)
+    language = models.CharField(
+        _("langue"),
+        max_length=8,
+        choices=settings.LANGUAGES,
+        default=settings.LANGUAGE_CODE,
+        help_text=_("La langue des courriels que la plateforme vous envoie."),
+    )
 
     class Meta:
         verbose_name = _("utilisateur")

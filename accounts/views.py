@@ -13,7 +13,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_safe
+from django.views import i18n
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts import actions
 from accounts.forms import DeleteAccountForm, DisplayNameForm
@@ -47,7 +48,7 @@ def account(request: HttpRequest) -> HttpResponse:
     form = DisplayNameForm(request.POST or None, instance=request.user)
     if request.method == "POST" and form.is_valid():
         form.save()
-        messages.success(request, _("Votre nom affiché est enregistré."))
+        messages.success(request, _("Vos préférences sont enregistrées."))
         return redirect("account")
     status = 400 if request.method == "POST" else 200
     return render(request, "accounts/account.html", {"form": form}, status=status)
@@ -89,3 +90,14 @@ def delete_account(request: HttpRequest) -> HttpResponse:
 @require_safe
 def verified_accounts(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/verified.html")
+
+
+@require_POST
+def set_language(request: HttpRequest) -> HttpResponse:
+    """Switch the page's language, and remember it for a signed-in user's emails."""
+    response = i18n.set_language(request)
+    language = request.POST.get("language", "")
+    if request.user.is_authenticated and language in dict(settings.LANGUAGES):
+        request.user.language = language
+        request.user.save(update_fields=["language"])
+    return response

@@ -80,5 +80,4 @@ urlpatterns = [
         TemplateView.as_view(template_name="accessibility.html"),
         name="accessibility",
     ),
-    path("i18n/", include("django.conf.urls.i18n")),
 ]

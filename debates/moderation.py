@@ -207,7 +207,7 @@ def tell_author(item: Proposal | Argument | Source, consultation: Consultation) 
     author = item.author
     if not author.email or author.deleted_at:
         return
-    with translation.override(settings.LANGUAGE_CODE):
+    with translation.override(author.language or settings.LANGUAGE_CODE):
         context = {
             "author": author,
             "contribution": item,

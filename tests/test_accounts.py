@@ -243,7 +243,7 @@ def test_the_account_page_changes_the_display_name(bob: User, client: Client) ->
     assert response["Location"] == "/compte/"
     bob.refresh_from_db()
     assert bob.display_name == "Robert D."
-    assert "Votre nom affiché est enregistré." in client.get("/compte/").content.decode()
+    assert "Vos préférences sont enregistrées." in client.get("/compte/").content.decode()
 
 
 def test_the_account_page_refuses_an_empty_display_name(bob: User, client: Client) -> None:
