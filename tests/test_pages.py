@@ -318,3 +318,12 @@ def test_the_database_refuses_a_source_link_that_is_not_http(
     with pytest.raises(IntegrityError), transaction.atomic():
         actions.post_source(proposal=proposal, author=bob, title="x", url="javascript:alert(1)")
     actions.post_source(proposal=proposal, author=bob, title="x", url="http://example.org")
+
+
+def test_every_page_carries_a_strict_content_security_policy(
+    open_consultation: Consultation, client: Client
+) -> None:
+    policy = client.get("/")["Content-Security-Policy"]
+    assert "default-src 'self'" in policy
+    assert "frame-ancestors 'none'" in policy
+    assert "unsafe-inline" not in policy

@@ -94,11 +94,22 @@ def new_page(browser: Any, request: pytest.FixtureRequest, **context: Any) -> It
     ctx = browser.new_context(**options)
     ctx.set_default_timeout(10_000)
     page = ctx.new_page()
+    refused: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            refused.append(message.text)
+            if message.type == "error" and "Content Security Policy" in message.text
+            else None
+        ),
+    )
     yield page
     call = getattr(request.node, "report_call", None)
     if call is not None and call.failed:
         _save_artifacts(request, page)
     ctx.close()
+    # A resource the policy refused is a page that lost something: fail loudly.
+    assert not refused, "Content Security Policy refusals:\n" + "\n".join(refused)
 
 
 @pytest.fixture
