@@ -1,28 +1,31 @@
 """The interchange format: a whole consultation as one JSON document, out and back in.
 
 `export_consultation()` writes a consultation, its debates, proposals, arguments,
-sources and their authors; `import_consultation()` reads such a document back,
-validating every field first and writing everything in one transaction, so a
-faulty file writes nothing. docs/interchange-format.md describes the format field
-by field; the management commands `export_consultation`, `import_consultation`
-and `load_demo` are thin wrappers around these functions.
+sources and their authors; `iter_export_consultation()` writes the same text in
+chunks, with a fixed number of queries and constant memory, for large
+consultations; `import_consultation()` reads such a document back, validating
+every field first and writing everything in one transaction, so a faulty file
+writes nothing. docs/interchange-format.md describes the format field by field;
+the management commands `export_consultation`, `import_consultation` and
+`load_demo` are thin wrappers around these functions, and the public JSON file of
+debates/opendata/exports.py is the streamed export, anonymised.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import Any, Generic, TypedDict, TypeVar
 
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
-from django.db.models import Prefetch
+from django.db.models import Case, F, Prefetch, QuerySet, Value, When
 from django.utils import timezone
 
 from accounts.models import User, VerificationMethod
@@ -31,6 +34,7 @@ from debates.models import (
     Consultation,
     Contribution,
     Debate,
+    HideReason,
     NumberSequence,
     Proposal,
     Source,
@@ -38,12 +42,25 @@ from debates.models import (
 )
 
 FORMAT = "consultation-interchange"
-VERSION = 1
+# The version exports write. Version 2 added the `hidden` object of contributions.
+VERSION = 2
+# The versions imports read: a version 1 document is a version 2 one without `hidden`.
+READABLE_VERSIONS = (1, 2)
 
 # How many colliding numbers a refusal lists before « … et N autres ».
 SHOWN_COLLISIONS = 5
 # Keep an IN (…) list under SQLite's limit on query parameters.
 CHUNK = 500
+
+# The streamed export: rows fetched from the database at a time, and characters
+# of JSON text gathered before a chunk is yielded.
+FETCH_SIZE = 500
+CHUNK_CHARS = 64 * 1024
+
+# What an imported hidden source whose URL was blanked stores instead (the
+# database accepts only http(s) addresses); the export writes it back as "".
+# `.invalid` is reserved: such an address never leads anywhere (RFC 2606).
+BLANKED_URL = "https://texte-masque.invalid/"
 
 # The messages of Python's JSON parser, in French; others are shown as they come.
 JSON_MESSAGES = {
@@ -108,16 +125,24 @@ class ImportResult:
 
 # --------------------------------------------------------------------------- export
 
+# How an export names an author: the username by default (the key an import
+# looks accounts up by); the public file uses a pseudonym instead.
+AuthorKey = Callable[[User], str]
+
+
+def username_key(user: User) -> str:
+    return user.username
+
 
 def _iso(moment: datetime) -> str:
     """Return an aware datetime as ISO 8601 with the offset of the site's time zone."""
     return timezone.localtime(moment).isoformat()
 
 
-def _author_entry(user: User) -> dict[str, Any]:
+def _author_entry(user: User, key: str) -> dict[str, Any]:
     verified = user.verified_at is not None
     return {
-        "key": user.username,
+        "key": key,
         "name": user.public_name,
         "verified": verified,
         "verified_at": _iso(user.verified_at) if user.verified_at is not None else None,
@@ -125,22 +150,108 @@ def _author_entry(user: User) -> dict[str, Any]:
     }
 
 
-def _stamp(contribution: Contribution) -> dict[str, Any]:
+def _stamp(contribution: Contribution, author: str) -> dict[str, Any]:
     return {
         "number": contribution.number,
         "original_number": contribution.original_number,
-        "author": contribution.author.username,
+        "author": author,
         "created_at": _iso(contribution.created_at),
         "updated_at": _iso(contribution.updated_at),
     }
 
 
-def export_consultation(consultation: Consultation) -> dict[str, Any]:
+def _hiding(contribution: Contribution) -> dict[str, Any]:
+    """Return the `hidden` key of a hidden contribution; nothing for a visible one."""
+    if contribution.hidden_at is None:
+        return {}
+    return {
+        "hidden": {
+            "at": _iso(contribution.hidden_at),
+            "reason": contribution.hidden_reason,
+            "note": contribution.hidden_note,
+        }
+    }
+
+
+def _proposal_entry(proposal: Proposal, author: str, blank_hidden: bool) -> dict[str, Any]:
+    """Return a proposal's entry without its arguments and sources."""
+    blank = blank_hidden and proposal.is_hidden
+    return (
+        _stamp(proposal, author)
+        | {"title": "" if blank else proposal.title, "body": "" if blank else proposal.body}
+        | _hiding(proposal)
+    )
+
+
+def _argument_entry(argument: Argument, author: str, blank_hidden: bool) -> dict[str, Any]:
+    blank = blank_hidden and argument.is_hidden
+    return (
+        _stamp(argument, author)
+        | {
+            "stance": argument.stance,
+            "body": "" if blank else argument.body,
+            "original_rank": argument.original_rank,
+        }
+        | _hiding(argument)
+    )
+
+
+def _source_entry(source: Source, author: str, blank_hidden: bool) -> dict[str, Any]:
+    blank = blank_hidden and source.is_hidden
+    url = source.url
+    if blank or (source.is_hidden and url == BLANKED_URL):
+        url = ""
+    return (
+        _stamp(source, author)
+        | {
+            "title": "" if blank else source.title,
+            "url": url,
+            "description": "" if blank else source.description,
+        }
+        | _hiding(source)
+    )
+
+
+def _head(consultation: Consultation) -> dict[str, Any]:
+    """Return the keys of the document that come before its authors."""
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "consultation": {
+            "slug": consultation.slug,
+            "title": consultation.title,
+            "description": consultation.description,
+            "opens_at": _iso(consultation.opens_at),
+            "closes_at": _iso(consultation.closes_at),
+        },
+    }
+
+
+def _debate_entry(debate: Debate) -> dict[str, Any]:
+    """Return a debate's entry without its proposals."""
+    return {
+        "slug": debate.slug,
+        "title": debate.title,
+        "introduction": debate.introduction,
+        "position": debate.position,
+    }
+
+
+def export_consultation(
+    consultation: Consultation,
+    *,
+    author_key: AuthorKey = username_key,
+    blank_hidden: bool = False,
+) -> dict[str, Any]:
     """Return the whole consultation as an interchange document.
 
     Four queries whatever the size: debates, then proposals, arguments and
     sources each with their author joined. Contributions come in number order
     and authors in key order, so exporting twice gives the same document.
+    Hidden contributions carry their `hidden` object and their text, unless
+    `blank_hidden` (the public file), which empties their text. `author_key`
+    names each author (the username by default). The whole document is held in
+    memory: `iter_export_consultation()` writes the same text in chunks.
     """
     debates = list(
         consultation.debates.order_by("position", "pk").prefetch_related(
@@ -158,61 +269,30 @@ def export_consultation(consultation: Consultation) -> dict[str, Any]:
             ),
         )
     )
-    authors: dict[int, User] = {}
+    authors: dict[str, User] = {}
+
+    def key(contribution: Contribution) -> str:
+        name = author_key(contribution.author)
+        authors[name] = contribution.author
+        return name
+
     debate_entries = []
     for debate in debates:
         proposal_entries = []
         for proposal in debate.proposals.all():
-            authors[proposal.author_id] = proposal.author
-            argument_entries = []
-            for argument in proposal.arguments.all():
-                authors[argument.author_id] = argument.author
-                argument_entries.append(
-                    _stamp(argument)
-                    | {
-                        "stance": argument.stance,
-                        "body": argument.body,
-                        "original_rank": argument.original_rank,
-                    }
-                )
-            source_entries = []
-            for source in proposal.sources.all():
-                authors[source.author_id] = source.author
-                source_entries.append(
-                    _stamp(source)
-                    | {"title": source.title, "url": source.url, "description": source.description}
-                )
-            proposal_entries.append(
-                _stamp(proposal)
-                | {
-                    "title": proposal.title,
-                    "body": proposal.body,
-                    "arguments": argument_entries,
-                    "sources": source_entries,
-                }
-            )
-        debate_entries.append(
-            {
-                "slug": debate.slug,
-                "title": debate.title,
-                "introduction": debate.introduction,
-                "position": debate.position,
-                "proposals": proposal_entries,
-            }
-        )
-    return {
-        "format": FORMAT,
-        "version": VERSION,
-        "consultation": {
-            "slug": consultation.slug,
-            "title": consultation.title,
-            "description": consultation.description,
-            "opens_at": _iso(consultation.opens_at),
-            "closes_at": _iso(consultation.closes_at),
-        },
-        "authors": [
-            _author_entry(user) for user in sorted(authors.values(), key=lambda u: u.username)
-        ],
+            entry = _proposal_entry(proposal, key(proposal), blank_hidden)
+            entry["arguments"] = [
+                _argument_entry(argument, key(argument), blank_hidden)
+                for argument in proposal.arguments.all()
+            ]
+            entry["sources"] = [
+                _source_entry(source, key(source), blank_hidden)
+                for source in proposal.sources.all()
+            ]
+            proposal_entries.append(entry)
+        debate_entries.append(_debate_entry(debate) | {"proposals": proposal_entries})
+    return _head(consultation) | {
+        "authors": [_author_entry(authors[name], name) for name in sorted(authors)],
         "debates": debate_entries,
     }
 
@@ -220,6 +300,188 @@ def export_consultation(consultation: Consultation) -> dict[str, Any]:
 def dumps(document: dict[str, Any]) -> str:
     """Return a document as the commands write it: UTF-8 text, indented, final newline."""
     return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+
+
+# --------------------------------------------------------------------------- streamed export
+
+# The streamed export writes the text `dumps()` writes, byte for byte: each leaf
+# object (an author, an argument, a source, the head of a proposal) through
+# json.dumps with the indentation of its depth, the lists around them by hand.
+INDENT = "  "
+
+Row = TypeVar("Row")
+
+
+def _block(value: dict[str, Any], depth: int) -> str:
+    """Return `value` as `json.dumps(…, indent=2)` writes it `depth` levels down."""
+    text = json.dumps(value, ensure_ascii=False, indent=2)
+    return text.replace("\n", "\n" + INDENT * depth) if depth else text
+
+
+def _open(value: dict[str, Any], depth: int) -> str:
+    """Return `value` written at `depth` without its closing brace, for keys to follow."""
+    text = _block(value, depth)
+    return text[: text.rindex("\n")]
+
+
+def _key(name: str, depth: int) -> str:
+    """Return what starts one more key of an object opened by _open() at `depth`."""
+    return f",\n{INDENT * (depth + 1)}{json.dumps(name)}: "
+
+
+def _close(depth: int) -> str:
+    return "\n" + INDENT * depth + "}"
+
+
+def _array(items: Iterable[str | Iterable[str]], depth: int) -> Iterator[str]:
+    """Yield a JSON list whose `[` stands at `depth`; each item is its text or its pieces."""
+    empty = True
+    for item in items:
+        yield ("[" if empty else ",") + "\n" + INDENT * (depth + 1)
+        if isinstance(item, str):
+            yield item
+        else:
+            yield from item
+        empty = False
+    yield "[]" if empty else "\n" + INDENT * depth + "]"
+
+
+class _Rows(Generic[Row]):
+    """The rows of one iterated queryset, taken group after group in its order."""
+
+    def __init__(self, rows: Iterator[Row], group: Callable[[Row], tuple[int, ...]]) -> None:
+        self._rows = rows
+        self._group = group
+        self._next = next(rows, None)
+
+    def take(self, group: tuple[int, ...]) -> Iterator[Row]:
+        """Yield the rows of `group`, dropping those of earlier groups left untaken.
+
+        Rows are left untaken when they belong to what another query of the
+        export did not see (a proposal posted between two queries): the
+        document stays whole, without them.
+        """
+        while self._next is not None and self._group(self._next) < group:
+            self._next = next(self._rows, None)
+        while self._next is not None and self._group(self._next) == group:
+            yield self._next
+            self._next = next(self._rows, None)
+
+
+def _author_ids(consultation: Consultation) -> QuerySet[Any]:
+    proposals = Proposal.objects.filter(debate__consultation=consultation)
+    arguments = Argument.objects.filter(proposal__debate__consultation=consultation)
+    sources = Source.objects.filter(proposal__debate__consultation=consultation)
+    return (
+        proposals.order_by()
+        .values("author")
+        .union(arguments.order_by().values("author"), sources.order_by().values("author"))
+    )
+
+
+def _export_pieces(
+    consultation: Consultation, author_key: AuthorKey, blank_hidden: bool
+) -> Iterator[str]:
+    """Yield the text of the interchange document in small pieces (five queries)."""
+    # Authors come first in the document: all of them, in one query, before the rest.
+    users = list(User.objects.filter(pk__in=_author_ids(consultation)))
+    keys = {user.pk: author_key(user) for user in users}
+    authors = sorted((_author_entry(user, keys[user.pk]) for user in users), key=lambda a: a["key"])
+    debates = list(consultation.debates.order_by("position", "pk"))
+
+    # Proposals, arguments and sources are each read by one query, grouped in
+    # the order of the debates just read (their place in that list, whatever
+    # positions may have changed since), then by proposal number and number.
+    def debate_rank(debate_field: str) -> Case:
+        rank = [
+            When(**{debate_field: debate.pk}, then=Value(i)) for i, debate in enumerate(debates)
+        ]
+        return Case(*rank, default=Value(len(debates)))
+
+    proposals = _Rows(
+        Proposal.objects.filter(debate__consultation=consultation)
+        .annotate(place=debate_rank("debate_id"))
+        .order_by("place", "number")
+        .iterator(chunk_size=FETCH_SIZE),
+        lambda proposal: (proposal.place,),
+    )
+
+    def replies(model: type[Argument] | type[Source]) -> _Rows[Any]:
+        return _Rows(
+            model.objects.filter(proposal__debate__consultation=consultation)
+            .annotate(
+                place=debate_rank("proposal__debate_id"), proposal_number=F("proposal__number")
+            )
+            .order_by("place", "proposal_number", "number")
+            .iterator(chunk_size=FETCH_SIZE),
+            lambda reply: (reply.place, reply.proposal_number),
+        )
+
+    lists: list[tuple[str, _Rows[Any], Callable[[Any, str, bool], dict[str, Any]]]] = [
+        ("arguments", replies(Argument), _argument_entry),
+        ("sources", replies(Source), _source_entry),
+    ]
+
+    def proposal_pieces(proposal: Proposal) -> Iterator[str]:
+        yield _open(_proposal_entry(proposal, keys[proposal.author_id], blank_hidden), 4)
+        for name, rows, entry in lists:
+            yield _key(name, 4)
+            yield from _array(
+                (
+                    _block(entry(row, keys[row.author_id], blank_hidden), 6)
+                    for row in rows.take((proposal.place, proposal.number))
+                    # An author unknown to the first query posted after it: left out.
+                    if row.author_id in keys
+                ),
+                5,
+            )
+        yield _close(4)
+
+    def debate_pieces(place: int, debate: Debate) -> Iterator[str]:
+        yield _open(_debate_entry(debate), 2)
+        yield _key("proposals", 2)
+        yield from _array(
+            (
+                proposal_pieces(proposal)
+                for proposal in proposals.take((place,))
+                if proposal.author_id in keys
+            ),
+            3,
+        )
+        yield _close(2)
+
+    yield _open(_head(consultation), 0)
+    yield _key("authors", 0)
+    yield from _array((_block(author, 2) for author in authors), 1)
+    yield _key("debates", 0)
+    yield from _array((debate_pieces(place, debate) for place, debate in enumerate(debates)), 1)
+    yield _close(0) + "\n"
+
+
+def iter_export_consultation(
+    consultation: Consultation,
+    *,
+    author_key: AuthorKey = username_key,
+    blank_hidden: bool = False,
+) -> Iterator[bytes]:
+    """Yield `dumps(export_consultation(…))` with the same arguments, UTF-8, in chunks.
+
+    Five queries whatever the size, run when the first chunk is asked for: the
+    authors, the debates, then proposals, arguments and sources each iterated
+    FETCH_SIZE rows at a time (a server-side cursor on PostgreSQL). Memory holds
+    one fetch of each, one chunk of text and the list of authors: it grows with
+    the number of authors, not of contributions.
+    """
+    pieces: list[str] = []
+    size = 0
+    for piece in _export_pieces(consultation, author_key, blank_hidden):
+        pieces.append(piece)
+        size += len(piece)
+        if size >= CHUNK_CHARS:
+            yield "".join(pieces).encode()
+            pieces.clear()
+            size = 0
+    yield "".join(pieces).encode()
 
 
 def load_file(path: str | Path) -> dict[str, Any]:
@@ -307,7 +569,15 @@ class _Fields:
     def _raw(self, key: str) -> object:
         return self.data.get(key)
 
-    def text(self, key: str, *, max_length: int | None = None, blank: bool = False) -> str:
+    def text(
+        self,
+        key: str,
+        *,
+        max_length: int | None = None,
+        blank: bool = False,
+        empty: bool = False,
+    ) -> str:
+        """Return a text; `blank`: optional, may be empty; `empty`: required, may be ""."""
         value = self._raw(key)
         if value is None and blank:
             # An optional text may be absent or null: it is then empty.
@@ -316,7 +586,7 @@ class _Fields:
             raise _fault(
                 self.where(key), f"une chaîne de caractères était attendue, pas {_describe(value)}"
             )
-        if not blank and not value.strip():
+        if not (blank or empty) and not value.strip():
             raise _fault(self.where(key), "ne doit pas être vide")
         if max_length is not None and len(value) > max_length:
             raise _fault(
@@ -418,6 +688,13 @@ class _AuthorIn:
     verification_method: str
 
 
+@dataclass(frozen=True)
+class _HiddenIn:
+    at: datetime
+    reason: str
+    note: str
+
+
 class _Stamp(TypedDict):
     """What every contribution of a document has, read and checked."""
 
@@ -427,6 +704,7 @@ class _Stamp(TypedDict):
     author: str
     created_at: datetime
     updated_at: datetime
+    hidden: _HiddenIn | None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -437,6 +715,8 @@ class _ContributionIn:
     author: str
     created_at: datetime
     updated_at: datetime
+    # Set when moderation hid it; its text may then be empty (a published file).
+    hidden: _HiddenIn | None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -490,6 +770,8 @@ class _Parser:
         self.author_keys: set[str] = set()
         self.numbers: dict[int, str] = {}
         self.contributions: list[_ContributionIn] = []
+        # The keys every contribution may have besides its own: `hidden` from version 2.
+        self.shared_keys: tuple[str, ...] = ("original_number", "updated_at")
 
     def document(self, data: object) -> _Document:
         top = _Fields(
@@ -500,12 +782,18 @@ class _Parser:
                 "format", f"{_describe(top.data['format'])} n'est pas ce format ({FORMAT} attendu)"
             )
         version = top.data["version"]
-        if isinstance(version, bool) or not isinstance(version, int) or version != VERSION:
+        if (
+            isinstance(version, bool)
+            or not isinstance(version, int)
+            or version not in READABLE_VERSIONS
+        ):
             raise _fault(
                 "version",
                 f"version {_describe(version)} non prise en charge "
-                f"(seule la version {VERSION} l'est)",
+                f"(versions lues : {', '.join(map(str, READABLE_VERSIONS))})",
             )
+        if version >= 2:
+            self.shared_keys += ("hidden",)
         consultation = self.consultation(top.data["consultation"])
         authors = [
             self.author(path, item, consultation)
@@ -639,18 +927,44 @@ class _Parser:
             author=author,
             created_at=created_at,
             updated_at=updated_at,
+            hidden=self.hidden(fields, created_at),
         )
+
+    def hidden(self, fields: _Fields, created_at: datetime) -> _HiddenIn | None:
+        """Read the `hidden` object of a contribution (version 2); None when visible."""
+        value = fields.data.get("hidden")
+        if value is None:
+            return None
+        hidden = _Fields(
+            value, fields.where("hidden"), required=("at", "reason"), optional=("note",)
+        )
+        at = hidden.moment("at")
+        if at < created_at:
+            raise _fault(
+                hidden.where("at"),
+                f"le masquage ({at.isoformat()}) précède la publication ({created_at.isoformat()})",
+            )
+        reason = hidden.data["reason"]
+        if not isinstance(reason, str) or reason not in HideReason.values:
+            raise _fault(
+                hidden.where("reason"),
+                f"{_describe(reason)} n'est pas un motif de masquage "
+                f"({', '.join(HideReason.values)})",
+            )
+        return _HiddenIn(at=at, reason=reason, note=hidden.text("note", blank=True))
 
     def proposal(self, path: str, value: object) -> _ProposalIn:
         fields = _Fields(
             value,
             path,
             required=("number", "author", "created_at", "title", "body"),
-            optional=("original_number", "updated_at", "arguments", "sources"),
+            optional=(*self.shared_keys, "arguments", "sources"),
         )
         stamp = self.stamp(fields)
-        title = fields.text("title", max_length=_field_max(Proposal, "title"))
-        body = fields.text("body")
+        # The text of a hidden contribution may be blanked (a published file).
+        empty = stamp["hidden"] is not None
+        title = fields.text("title", max_length=_field_max(Proposal, "title"), empty=empty)
+        body = fields.text("body", empty=empty)
         proposal = _ProposalIn(
             **stamp,
             title=title,
@@ -666,7 +980,7 @@ class _Parser:
             value,
             path,
             required=("number", "stance", "author", "created_at", "body"),
-            optional=("original_number", "updated_at", "original_rank"),
+            optional=(*self.shared_keys, "original_rank"),
         )
         stamp = self.stamp(fields)
         stance = fields.data["stance"]
@@ -678,7 +992,7 @@ class _Parser:
         argument = _ArgumentIn(
             **stamp,
             stance=str(stance),
-            body=fields.text("body"),
+            body=fields.text("body", empty=stamp["hidden"] is not None),
             original_rank=fields.optional_integer("original_rank", minimum=0),
         )
         self.contributions.append(argument)
@@ -689,19 +1003,22 @@ class _Parser:
             value,
             path,
             required=("number", "author", "created_at", "title", "url"),
-            optional=("original_number", "updated_at", "description"),
+            optional=(*self.shared_keys, "description"),
         )
         stamp = self.stamp(fields)
-        url = fields.text("url", max_length=_field_max(Source, "url"))
-        try:
-            URLValidator(schemes=["http", "https"])(url)
-        except ValidationError as exc:
-            raise _fault(
-                fields.where("url"), f"{_describe(url)} n'est pas une adresse web (http ou https)"
-            ) from exc
+        empty = stamp["hidden"] is not None
+        url = fields.text("url", max_length=_field_max(Source, "url"), empty=empty)
+        if url:
+            try:
+                URLValidator(schemes=["http", "https"])(url)
+            except ValidationError as exc:
+                raise _fault(
+                    fields.where("url"),
+                    f"{_describe(url)} n'est pas une adresse web (http ou https)",
+                ) from exc
         source = _SourceIn(
             **stamp,
-            title=fields.text("title", max_length=_field_max(Source, "title")),
+            title=fields.text("title", max_length=_field_max(Source, "title"), empty=empty),
             url=url,
             description=fields.text("description", blank=True),
         )
@@ -794,15 +1111,21 @@ def _write(document: _Document, *, renumber: bool) -> ImportResult:
     users, created = _authors(document)
 
     def numbering(item: _ContributionIn) -> dict[str, Any]:
+        """Return what every contribution stores: number, author, dates, hiding."""
         original = item.original_number
         if renumber and original is None:
             original = item.number
+        hidden = item.hidden
         return {
             "number": fresh[item.number],
             "original_number": original,
             "author": users[item.author],
             "created_at": item.created_at,
             "updated_at": item.updated_at,
+            # Who hid it is not in the file: hidden_by stays empty.
+            "hidden_at": hidden.at if hidden else None,
+            "hidden_reason": hidden.reason if hidden else "",
+            "hidden_note": hidden.note if hidden else "",
         }
 
     consultation = Consultation.objects.create(
@@ -839,7 +1162,8 @@ def _write(document: _Document, *, renumber: bool) -> ImportResult:
                 Source.objects.create(
                     proposal=proposal,
                     title=source.title,
-                    url=source.url,
+                    # The database takes http(s) addresses only; the export writes "" again.
+                    url=source.url or BLANKED_URL,
                     description=source.description,
                     **numbering(source),
                 )

@@ -2,6 +2,8 @@
 
 Documents are built here in code; the demo files of debates/demo/ are the only
 files read, and they must come back unchanged through import and export.
+Version 2 carries the hiding of contributions; version 1 files still import.
+The streamed export writes the very bytes of the export held in memory.
 """
 
 from __future__ import annotations
@@ -19,14 +21,16 @@ from django.db import IntegrityError
 from django.utils import timezone
 
 from accounts.models import User, VerificationMethod
-from debates import actions
+from debates import actions, interchange, moderation
 from debates.demo import DEMO_FILES
 from debates.interchange import (
+    BLANKED_URL,
     InterchangeError,
     NumberCollision,
     dumps,
     export_consultation,
     import_consultation,
+    iter_export_consultation,
     load_file,
 )
 from debates.models import (
@@ -34,6 +38,7 @@ from debates.models import (
     Consultation,
     Contribution,
     Debate,
+    HideReason,
     Kind,
     NumberSequence,
     Proposal,
@@ -49,7 +54,7 @@ def document() -> dict[str, Any]:
     """Return a small valid document; optional keys are left out on purpose."""
     return {
         "format": "consultation-interchange",
-        "version": 1,
+        "version": 2,
         "consultation": {
             "slug": "importee",
             "title": "Consultation importée",
@@ -142,6 +147,43 @@ def rich_consultation(alice: User, bob: User, vera: User) -> Consultation:
     return consultation
 
 
+HIDDEN_TEXT = "Texte masqué par la modération"
+
+
+@pytest.fixture
+def moderated_consultation(
+    rich_consultation: Consultation, alice: User, bob: User, vera: User, olga: User
+) -> Consultation:
+    """The rich consultation, with hidden contributions and nothing in places.
+
+    Added: a hidden proposal (with an argument), a hidden argument and a hidden
+    source on « Idée », a proposal with neither arguments nor sources, and an
+    empty debate between the two others.
+    """
+    first = rich_consultation.debates.get(slug="premier")
+    make_debate(rich_consultation, "vide")  # position 0 like the first: after it, by pk
+    proposal = Proposal.objects.get(debate=first, title="Idée")
+    hidden_proposal = actions.post_proposal(
+        debate=first, author=bob, title=HIDDEN_TEXT, body=HIDDEN_TEXT
+    )
+    actions.post_argument(proposal=hidden_proposal, author=vera, stance=Stance.AGAINST, body="Non.")
+    argument = actions.post_argument(
+        proposal=proposal, author=bob, stance=Stance.FOR, body=HIDDEN_TEXT
+    )
+    source = actions.post_source(
+        proposal=proposal,
+        author=alice,
+        title=HIDDEN_TEXT,
+        url="https://example.org/masque",
+        description=HIDDEN_TEXT,
+    )
+    actions.post_proposal(debate=first, author=vera, title="Seule", body="Sans réponse.")
+    moderation.hide(contribution=hidden_proposal, actor=olga, reason=HideReason.OFF_TOPIC)
+    moderation.hide(contribution=argument, actor=olga, reason=HideReason.OFFENSIVE, note="Injure.")
+    moderation.hide(contribution=source, actor=olga, reason=HideReason.SPAM, note="Publicité.")
+    return rich_consultation
+
+
 # --------------------------------------------------------------------------- export
 
 
@@ -151,7 +193,7 @@ def test_the_export_holds_the_whole_consultation_in_number_order(
 ) -> None:
     exported = export_consultation(rich_consultation)
 
-    assert (exported["format"], exported["version"]) == ("consultation-interchange", 1)
+    assert (exported["format"], exported["version"]) == ("consultation-interchange", 2)
     assert exported["consultation"]["slug"] == "riche"
     assert [d["slug"] for d in exported["debates"]] == ["premier", "second"]
     assert [a["key"] for a in exported["authors"]] == ["alice", "bob", "vera"]
@@ -192,6 +234,136 @@ def test_the_export_runs_four_queries_whatever_the_size(
         export_consultation(rich_consultation)
 
 
+@pytest.mark.django_db
+def test_the_export_carries_the_hiding_and_the_text_of_hidden_contributions(
+    moderated_consultation: Consultation,
+) -> None:
+    exported = export_consultation(moderated_consultation)
+
+    hidden = {c["number"]: c for c in contributions_of(exported) if "hidden" in c}
+    assert len(hidden) == 3
+    for contribution in Contribution.objects.filter(hidden_at__isnull=False):
+        entry = hidden[contribution.number]
+        assert entry["hidden"] == {
+            "at": timezone.localtime(contribution.hidden_at).isoformat(),
+            "reason": contribution.hidden_reason,
+            "note": contribution.hidden_note,
+        }
+    # The project's own export is its backup: the text of hidden contributions stays.
+    assert [hidden[n].get("body", hidden[n].get("title")) for n in sorted(hidden)] == [
+        HIDDEN_TEXT
+    ] * 3
+    source = next(c for c in hidden.values() if "url" in c)
+    assert source["url"] == "https://example.org/masque"
+    # `hidden` follows the text, before the replies of a proposal.
+    proposal = next(c for c in hidden.values() if "arguments" in c)
+    assert list(proposal)[-3:] == ["hidden", "arguments", "sources"]
+    assert [d["slug"] for d in exported["debates"]] == ["premier", "vide", "second"]
+    assert exported["debates"][1]["proposals"] == []
+    visible = [c for c in contributions_of(exported) if "hidden" not in c]
+    assert len(visible) == 8
+
+
+def pseudonym(user: User) -> str:
+    return f"anonyme-{user.pk}"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"blank_hidden": True}, {"author_key": pseudonym, "blank_hidden": True}],
+    ids=["full", "blanked", "pseudonymous"],
+)
+@pytest.mark.parametrize("chunk_chars", [1, 300, interchange.CHUNK_CHARS])
+def test_the_streamed_export_writes_the_bytes_of_the_export(
+    moderated_consultation: Consultation,
+    monkeypatch: pytest.MonkeyPatch,
+    options: dict[str, Any],
+    chunk_chars: int,
+) -> None:
+    monkeypatch.setattr(interchange, "CHUNK_CHARS", chunk_chars)
+    monkeypatch.setattr(interchange, "FETCH_SIZE", 2)  # several fetches of each query
+
+    chunks = list(iter_export_consultation(moderated_consultation, **options))
+
+    expected = dumps(export_consultation(moderated_consultation, **options)).encode()
+    assert b"".join(chunks) == expected
+    if chunk_chars == 300:
+        assert len(chunks) > 5
+        assert all(chunk.decode() for chunk in chunks)  # each one is whole UTF-8 text
+    written = json.loads(expected)
+    texts = [c.get("body", c.get("url")) for c in contributions_of(written) if "hidden" in c]
+    full = [HIDDEN_TEXT, "https://example.org/masque", HIDDEN_TEXT]
+    assert texts == (["", "", ""] if options.get("blank_hidden") else full)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", DEMO_FILES, ids=lambda p: p.name)
+def test_the_streamed_export_of_a_demo_file_is_the_file(path: Path) -> None:
+    result = import_consultation(load_file(path))
+
+    assert b"".join(iter_export_consultation(result.consultation)) == path.read_bytes()
+
+
+@pytest.mark.django_db
+def test_the_streamed_export_of_an_empty_consultation_is_the_export() -> None:
+    now = timezone.now()
+    consultation = make_consultation("vide", now, now + timedelta(days=1))
+
+    streamed = b"".join(iter_export_consultation(consultation))
+
+    assert streamed == dumps(export_consultation(consultation)).encode()
+    assert json.loads(streamed)["authors"] == json.loads(streamed)["debates"] == []
+
+
+@pytest.mark.django_db
+def test_the_streamed_export_runs_five_queries_whatever_the_size(
+    moderated_consultation: Consultation,
+    bob: User,
+    django_assert_num_queries: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(interchange, "FETCH_SIZE", 3)
+    proposal = Proposal.objects.filter(debate__consultation=moderated_consultation).first()
+    assert proposal is not None
+    for i in range(20):
+        actions.post_argument(proposal=proposal, author=bob, stance=Stance.FOR, body=f"#{i}")
+
+    with django_assert_num_queries(0):  # nothing runs before the first chunk is asked for
+        chunks = iter_export_consultation(moderated_consultation)
+    # Authors, debates; proposals, arguments and sources, each iterated.
+    with django_assert_num_queries(5):
+        text = b"".join(chunks)
+    assert text.count(b'"#') == 20
+
+
+@pytest.mark.django_db
+def test_the_streamed_export_leaves_out_what_its_first_query_did_not_see(
+    moderated_consultation: Consultation, bob: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As if Bob had posted his first contributions after the authors were read.
+    real = interchange._author_ids
+    monkeypatch.setattr(
+        interchange,
+        "_author_ids",
+        lambda consultation: (
+            User.objects.filter(pk__in=real(consultation)).exclude(pk=bob.pk).values("pk")
+        ),
+    )
+
+    document = json.loads(b"".join(iter_export_consultation(moderated_consultation)))
+
+    assert "bob" not in {a["key"] for a in document["authors"]}
+    numbers = {c["number"] for c in contributions_of(document)}
+    hidden_proposal = Proposal.objects.get(title=HIDDEN_TEXT)
+    assert hidden_proposal.number not in numbers  # Bob's, with its argument by Vera
+    assert not numbers & set(hidden_proposal.arguments.values_list("number", flat=True))
+    others = Contribution.objects.exclude(author=bob).exclude(as_argument__proposal__author=bob)
+    assert numbers == set(others.values_list("number", flat=True))
+    document["consultation"]["slug"] = "sans-bob"
+    assert import_consultation(document, renumber=True).contributions == len(numbers)
+
+
 # --------------------------------------------------------------------------- round trips
 
 
@@ -219,11 +391,103 @@ def test_a_renumbered_reimport_exports_the_same_consultation(
 
 
 @pytest.mark.django_db
+def test_hidden_contributions_come_back_hidden_with_their_text(
+    moderated_consultation: Consultation,
+) -> None:
+    before = export_consultation(moderated_consultation)
+    copied = copy.deepcopy(before)
+    copied["consultation"]["slug"] = "moderee-copie"
+
+    result = import_consultation(copied, renumber=True)
+    after = export_consultation(result.consultation)
+
+    originals = {c.number: c for c in Contribution.objects.filter(hidden_at__isnull=False)}
+    copies = Contribution.objects.filter(original_number__in=originals, hidden_at__isnull=False)
+    assert copies.count() == 3
+    for copied_item in copies:
+        original = originals[copied_item.original_number]  # type: ignore[index]
+        assert copied_item.hidden_at == original.hidden_at
+        assert copied_item.hidden_reason == original.hidden_reason
+        assert copied_item.hidden_note == original.hidden_note
+        assert original.hidden_by is not None and copied_item.hidden_by is None
+    for old, new in zip(contributions_of(before), contributions_of(after), strict=True):
+        old["number"] = new["number"] = old["original_number"] = new["original_number"] = 0
+    after["consultation"]["slug"] = before["consultation"]["slug"]
+    assert after == before
+
+
+@pytest.mark.django_db
+def test_a_published_document_with_the_text_of_hidden_contributions_blanked_imports() -> None:
+    doc = document()
+    proposal = doc["debates"][0]["proposals"][0]
+    argument, source = proposal["arguments"][0], proposal["sources"][0]
+    hidden = {"at": "2025-02-01T09:30:00+01:00", "reason": "personal_data", "note": "Adresse."}
+    proposal |= {"title": "", "body": "", "hidden": hidden}
+    argument |= {"body": "", "hidden": {"at": "2025-02-02T09:30:00+01:00", "reason": "spam"}}
+    source |= {"title": "", "url": "", "description": "", "hidden": hidden}
+
+    result = import_consultation(doc)
+
+    stored = Proposal.objects.get(number=501)
+    assert (stored.title, stored.body, stored.hidden_reason, stored.hidden_note) == (
+        "",
+        "",
+        "personal_data",
+        "Adresse.",
+    )
+    assert stored.hidden_at.isoformat() == "2025-02-01T08:30:00+00:00"
+    assert stored.hidden_by is None
+    stored_argument = Argument.objects.get(number=502)
+    assert (stored_argument.body, stored_argument.hidden_note) == ("", "")
+    assert Source.objects.get(number=504).url == BLANKED_URL  # the database takes http(s) only
+    exported = export_consultation(result.consultation)
+    out = exported["debates"][0]["proposals"][0]
+    assert out["hidden"] == hidden
+    assert out["sources"][0]["url"] == ""
+    assert out["arguments"][0]["hidden"] == {
+        "at": "2025-02-02T09:30:00+01:00",
+        "reason": "spam",
+        "note": "",
+    }
+    assert out["arguments"][1].get("hidden") is None
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize("path", DEMO_FILES, ids=lambda p: p.name)
 def test_a_demo_file_comes_back_unchanged_through_import_and_export(path: Path) -> None:
     result = import_consultation(load_file(path))
 
     assert dumps(export_consultation(result.consultation)) == path.read_text(encoding="utf-8")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", DEMO_FILES, ids=lambda p: p.name)
+def test_a_version_1_file_still_imports(path: Path, tmp_path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert '\n  "version": 2,\n' in text
+    old = tmp_path / path.name
+    old.write_text(text.replace('\n  "version": 2,\n', '\n  "version": 1,\n', 1), encoding="utf-8")
+
+    result = import_consultation(load_file(old))
+
+    # Exported again, it is the same document in version 2.
+    assert dumps(export_consultation(result.consultation)) == text
+
+
+@pytest.mark.django_db
+def test_a_version_1_file_may_not_hide_contributions() -> None:
+    doc = document()
+    doc["version"] = 1
+    doc["debates"][0]["proposals"][0]["hidden"] = {
+        "at": "2025-02-01T09:30:00+01:00",
+        "reason": "spam",
+    }
+
+    with pytest.raises(InterchangeError) as refusal:
+        import_consultation(doc)
+
+    assert str(refusal.value).startswith("debates[0].proposals[0].hidden: clé inconnue")
+    assert Consultation.objects.count() == 0
 
 
 @pytest.mark.django_db
@@ -511,7 +775,63 @@ FAULTS: list[tuple[str, tuple[str | int, ...], object, str]] = [
         "précède la publication",
     ),
     ("wrong_format", ("format",), "autre-chose", "format: « autre-chose » n'est pas ce format"),
-    ("wrong_version", ("version",), 2, "version: version 2 non prise en charge"),
+    (
+        "wrong_version",
+        ("version",),
+        3,
+        "version: version 3 non prise en charge (versions lues : 1, 2)",
+    ),
+    (
+        "hidden_reason_unknown",
+        (*PROPOSAL, "hidden"),
+        {"at": "2025-01-20T10:00:00+01:00", "reason": "boring"},
+        "debates[0].proposals[0].hidden.reason: « boring » n'est pas un motif de masquage "
+        "(off_topic, offensive, spam, personal_data, duplicate, illegal, other, unpublished)",
+    ),
+    (
+        "hidden_at_naive",
+        (*PROPOSAL, "arguments", 1, "hidden"),
+        {"at": "2025-01-20T10:00:00", "reason": "spam"},
+        "debates[0].proposals[0].arguments[1].hidden.at: « 2025-01-20T10:00:00 » "
+        "n'indique pas son décalage horaire",
+    ),
+    (
+        "hidden_at_missing",
+        (*PROPOSAL, "sources", 0, "hidden"),
+        {"reason": "spam"},
+        "debates[0].proposals[0].sources[0].hidden.at: clé obligatoire absente",
+    ),
+    (
+        "hidden_before_published",
+        (*PROPOSAL, "hidden"),
+        {"at": "2025-01-09T10:00:00+01:00", "reason": "spam"},
+        "debates[0].proposals[0].hidden.at: le masquage (2025-01-09T10:00:00+01:00) précède "
+        "la publication (2025-01-10T10:00:00+01:00)",
+    ),
+    (
+        "hidden_not_an_object",
+        (*PROPOSAL, "arguments", 0, "hidden"),
+        True,
+        "debates[0].proposals[0].arguments[0].hidden: un objet JSON était attendu, pas true",
+    ),
+    (
+        "hidden_unknown_key",
+        (*PROPOSAL, "hidden"),
+        {"at": "2025-01-20T10:00:00+01:00", "reason": "spam", "by": "olga"},
+        "debates[0].proposals[0].hidden.by: clé inconnue (clés permises : at, reason, note)",
+    ),
+    (
+        "hidden_note_not_a_text",
+        (*PROPOSAL, "hidden"),
+        {"at": "2025-01-20T10:00:00+01:00", "reason": "spam", "note": 3},
+        "debates[0].proposals[0].hidden.note: une chaîne de caractères était attendue, pas 3",
+    ),
+    (
+        "empty_url_of_a_visible_source",
+        (*PROPOSAL, "sources", 0, "url"),
+        "",
+        "debates[0].proposals[0].sources[0].url: ne doit pas être vide",
+    ),
     (
         "arguments_not_a_list",
         (*PROPOSAL, "arguments"),
@@ -651,6 +971,21 @@ def test_the_export_command_writes_a_file_with_o(
     call_command("export_consultation", "riche", "-o", str(target), stderr=StringIO())
 
     assert json.loads(target.read_text(encoding="utf-8")) == export_consultation(rich_consultation)
+
+
+@pytest.mark.django_db
+def test_the_export_command_writes_hidden_contributions_with_their_text(
+    moderated_consultation: Consultation,
+) -> None:
+    out = StringIO()
+
+    call_command("export_consultation", "riche", stdout=out)
+
+    written = json.loads(out.getvalue())
+    assert written["version"] == 2
+    hidden = [c for c in contributions_of(written) if "hidden" in c]
+    assert {c["hidden"]["reason"] for c in hidden} == {"off_topic", "offensive", "spam"}
+    assert out.getvalue().count(HIDDEN_TEXT) == 5  # title and body, body, title and description
 
 
 @pytest.mark.django_db

@@ -1,11 +1,12 @@
 """Export files of a consultation: four CSV tables and the JSON interchange document.
 
 CSV rows come from `.iterator()` querysets whose counts are annotated in SQL,
-so a file of any size is written with a fixed number of queries and constant
-memory. Every file is anonymised: authors appear by their public name only
-(« Compte supprimé » for deleted accounts), never by e-mail or username, and
-voters never appear at all. A hidden contribution keeps its number, author,
-dates and the public reason of its hiding; its text columns are left empty.
+and the JSON document from the streamed interchange export, so a file of any
+size is written with a fixed number of queries and constant memory. Every file
+is anonymised: authors appear by their public name only (« Compte supprimé »
+for deleted accounts), never by e-mail or username, and voters never appear at
+all. A hidden contribution keeps its number, author, dates and the public
+reason of its hiding; its text is left empty.
 
 After the close, `freeze()` stores each file the first time it is asked for
 and every later download serves those same bytes (see docs/exports.md).
@@ -30,9 +31,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User
-from debates.interchange import dumps, export_consultation
+from debates.interchange import export_consultation, iter_export_consultation
 from debates.models import Argument, Consultation, Contribution, Proposal, Source
-from debates.opendata.scope import contributions_of
 
 # Rows fetched from the database at a time, and rows written per chunk of the response.
 FETCH_SIZE = 500
@@ -214,46 +214,31 @@ def vote_rows(consultation: Consultation) -> Iterator[list[Any]]:
 # --------------------------------------------------------------------------- JSON
 
 
-def public_document(consultation: Consultation) -> dict[str, Any]:
-    """Return the interchange document of `consultation`, anonymised for publication.
+def pseudonym(user: User) -> str:
+    """Return the key naming an author in the public JSON: `auteur-<account id>`.
 
-    Six queries: the four of `export_consultation()`, the numbers of hidden
-    contributions, and the accounts of the authors. Author keys (usernames,
-    often made from an e-mail address) become `auteur-<account id>`, the id
-    public profiles already show; the text of hidden contributions is blanked.
+    Usernames are often made from an e-mail address; the account id is what
+    public profile pages (`/profils/<id>/`) already show.
     """
-    document = export_consultation(consultation)
-    contributions = contributions_of(consultation)
-    hidden = set(contributions.filter(hidden_at__isnull=False).values_list("number", flat=True))
-    pseudonyms = {
-        username: f"auteur-{pk}"
-        for username, pk in User.objects.filter(contributions__in=contributions)
-        .distinct()
-        .values_list("username", "pk")
-    }
-    for index, author in enumerate(document["authors"]):
-        # An account deleted between the queries lost its username: any new key will do.
-        author["key"] = pseudonyms.setdefault(author["key"], f"auteur-inconnu-{index}")
-    document["authors"].sort(key=lambda author: author["key"])
+    return f"auteur-{user.pk}"
 
-    def scrub(entry: dict[str, Any], *text_keys: str) -> None:
-        entry["author"] = pseudonyms[entry["author"]]
-        if entry["number"] in hidden:
-            entry.update(dict.fromkeys(text_keys, ""))
 
-    for debate in document["debates"]:
-        for proposal in debate["proposals"]:
-            scrub(proposal, "title", "body")
-            for argument in proposal["arguments"]:
-                scrub(argument, "body")
-            for source in proposal["sources"]:
-                scrub(source, "title", "url", "description")
-    return document
+def public_document(consultation: Consultation) -> dict[str, Any]:
+    """Return the published interchange document as a dict, built in memory (four queries).
+
+    Authors are named by `pseudonym()`; hidden contributions keep their `hidden`
+    object (date, public reason, public note) and lose their text.
+    `json_chunks()` streams the same document.
+    """
+    return export_consultation(consultation, author_key=pseudonym, blank_hidden=True)
 
 
 def json_chunks(consultation: Consultation) -> Iterator[bytes]:
-    """Yield the published interchange document, UTF-8 (built in memory, see docs/exports.md)."""
-    yield dumps(public_document(consultation)).encode()
+    """Yield the published interchange document, UTF-8, streamed: `dumps(public_document())`.
+
+    Five queries and constant memory whatever the size (see docs/exports.md).
+    """
+    return iter_export_consultation(consultation, author_key=pseudonym, blank_hidden=True)
 
 
 # --------------------------------------------------------------------------- CSV
