@@ -20,7 +20,7 @@ define pytest
 	exit $$rc
 endef
 
-.PHONY: help venv install run test test-sqlite test-postgres pytest-on-postgres lint check format messages
+.PHONY: help venv install run test test-sqlite test-postgres pytest-on-postgres lint check format messages bench
 
 help:
 	@echo "make run            venv, install, migrate, load the demo, serve on http://127.0.0.1:8000"
@@ -97,3 +97,12 @@ pytest-on-postgres: $(STAMP)
 	@$(PY) manage.py shell --verbosity 0 -c "from django.db import connection as c; \
 		assert c.vendor == 'postgresql', 'DATABASE_URL did not reach PostgreSQL: ' + c.vendor"
 	$(call pytest,-m 'not browser')
+
+# Benchmarks (bench/README.md): pages, exports and writes as a consultation
+# grows (1,000 / 10,000 / 100,000 contributions), then the real-data imports.
+# A throwaway SQLite file by default; on PostgreSQL: scripts/with-postgres make bench.
+# Extra arguments: make bench BENCH_ARGS="--sizes 1000,10000 --explain".
+BENCH_ARGS ?=
+bench: $(STAMP)
+	$(PY) bench/run.py $(BENCH_ARGS)
+	$(PY) bench/imports.py
