@@ -119,7 +119,11 @@ class ModerationActions:
         done = 0
         for item in items:
             if item.is_hidden:
-                moderation.unhide(contribution=item, actor=request.user)  # type: ignore[arg-type]
+                try:
+                    moderation.unhide(contribution=item, actor=request.user)  # type: ignore[arg-type]
+                except ValidationError as error:
+                    self.message_user(request, error.messages[0], messages.WARNING)  # type: ignore[attr-defined]
+                    continue
                 done += 1
         self.message_user(  # type: ignore[attr-defined]
             request, _("%d contribution(s) rétablie(s).") % done, messages.SUCCESS

@@ -76,6 +76,9 @@ JSON_MESSAGES = {
 
 SLUG_RE = re.compile(r"^[-a-zA-Z0-9_]+\Z")
 USERNAME_MAX = User._meta.get_field("username").max_length or 150
+# The username a deleted account takes (accounts.actions.delete_account): no
+# username validator accepts the colon, so it is recognised as such on import.
+DELETED_KEY = re.compile(r"compte-supprime:[0-9]+")
 DISPLAY_NAME_MAX = User._meta.get_field("display_name").max_length or 150
 
 
@@ -844,7 +847,8 @@ class _Parser:
         )
         key = fields.text("key", max_length=USERNAME_MAX)
         try:
-            UnicodeUsernameValidator()(key)
+            if not DELETED_KEY.fullmatch(key):
+                UnicodeUsernameValidator()(key)
         except ValidationError as exc:
             raise _fault(
                 fields.where("key"),
@@ -1069,6 +1073,11 @@ def _authors(document: _Document) -> tuple[dict[str, User], int]:
             verified_at=author.verified_at,
             verification_method=author.verification_method,
         )
+        if DELETED_KEY.fullmatch(author.key):
+            # An account deleted on the exporting site stays a deleted account here.
+            user.display_name, user.is_active = "", False
+            user.verified_at, user.verification_method = None, ""
+            user.deleted_at = timezone.now()
         user.set_unusable_password()
         user.save()
         users[author.key] = user

@@ -21,6 +21,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from debates.interchange import BLANKED_URL
 from debates.models import (
     Argument,
     CalendarChange,
@@ -176,6 +177,15 @@ def unhide(
     item = concrete(contribution)
     if not item.is_hidden:
         return item
+    if not has_text(item):
+        raise ValidationError(
+            _(
+                "La contribution #%(number)s a été importée d'un fichier public, sans son "
+                "texte : la rétablir montrerait une page vide."
+            )
+            % {"number": item.number},
+            code="no_text",
+        )
     consultation = consultation_of(item)
     item.hidden_at = None
     item.hidden_reason = ""
@@ -191,6 +201,15 @@ def unhide(
         actor=actor,
     )
     return item
+
+
+def has_text(item: Proposal | Argument | Source) -> bool:
+    """Return whether a contribution holds its text (a public export blanks hidden ones)."""
+    if isinstance(item, Proposal):
+        return bool(item.title or item.body)
+    if isinstance(item, Argument):
+        return bool(item.body)
+    return bool(item.title) and item.url != BLANKED_URL
 
 
 def dismiss_reports(*, contribution: Contribution, actor: User) -> int:

@@ -1050,3 +1050,29 @@ def test_the_import_command_reports_invalid_json(tmp_path: Path) -> None:
 
     with pytest.raises(CommandError, match="ligne 1, colonne 12 : JSON invalide"):
         call_command("import_consultation", str(path))
+
+
+@pytest.mark.django_db
+def test_a_deleted_author_travels_as_a_deleted_account(alice: User) -> None:
+    from accounts.actions import delete_account
+
+    now = timezone.now()
+    consultation = make_consultation("avec-compte-supprime", now - timedelta(days=2), now)
+    proposal = actions.post_proposal(
+        debate=make_debate(consultation), author=alice, title="Titre", body="Texte"
+    )
+    delete_account(user=alice)
+    document = export_consultation(consultation)
+    document["consultation"]["slug"] = "copie"
+    import_consultation(document, renumber=True)
+    copy = Proposal.objects.get(original_number=proposal.number)
+    assert copy.author.pk == alice.pk  # the same deleted row, found by its key
+    assert copy.author.public_name == "Compte supprimé"
+    # On another site, where no such account exists, a deleted account is made.
+    document = json.loads(
+        json.dumps(document).replace(f"compte-supprime:{alice.pk}", "compte-supprime:999")
+    )
+    document["consultation"]["slug"] = "ailleurs"
+    import_consultation(document, renumber=True)
+    made = User.objects.get(username="compte-supprime:999")
+    assert made.deleted_at is not None and not made.is_active and not made.has_usable_password()

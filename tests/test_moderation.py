@@ -963,3 +963,19 @@ def test_hidden_texts_stay_out_of_the_open_data(
         assert "xqz5" not in content, name
         seen += content
     assert visible.body in seen  # the exports do carry the visible texts
+
+
+def test_a_contribution_imported_without_its_text_cannot_be_unhidden(
+    thread: Thread, mona: User
+) -> None:
+    from django.core.exceptions import ValidationError
+
+    argument = thread.for_bob
+    moderation.hide(contribution=argument, actor=mona, reason=HideReason.OFFENSIVE, notify=False)
+    # What an import of a public export stores: the hiding, and no text.
+    argument.body = ""
+    argument.save()
+    with pytest.raises(ValidationError, match="sans son texte"):
+        moderation.unhide(contribution=argument, actor=mona)
+    argument.refresh_from_db()
+    assert argument.is_hidden

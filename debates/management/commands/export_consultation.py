@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import codecs
 from argparse import ArgumentParser
 from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from debates.interchange import dumps, export_consultation
+from debates.interchange import iter_export_consultation
 from debates.models import Consultation
 
 
@@ -25,12 +26,18 @@ class Command(BaseCommand):
         consultation = Consultation.objects.filter(slug=slug).first()
         if consultation is None:
             raise CommandError(f"Aucune consultation n'a l'adresse « {slug} ».")
-        text = dumps(export_consultation(consultation))
+        # Streamed chunk by chunk: memory stays flat whatever the consultation's size.
+        chunks = iter_export_consultation(consultation)
         if output is None:
-            self.stdout.write(text, ending="")
+            decoder = codecs.getincrementaldecoder("utf-8")()  # a chunk may split a character
+            for chunk in chunks:
+                self.stdout.write(decoder.decode(chunk), ending="")
+            self.stdout.write(decoder.decode(b"", final=True), ending="")
             return
         try:
-            output.write_text(text, encoding="utf-8")
+            with output.open("wb") as file:
+                for chunk in chunks:
+                    file.write(chunk)
         except OSError as exc:
             raise CommandError(f"{output} : écriture impossible ({exc.strerror})") from exc
         self.stderr.write(f"Consultation « {slug} » exportée dans {output}.")
