@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import math
 import random
+import re
 import sys
 import time
 from collections.abc import Callable
@@ -594,6 +595,11 @@ def report(
     return support.table(header, rows)
 
 
+def traced(group: str, name: str) -> bool:
+    """Return whether to trace memory: each distinct export once (not the utf8 variants)."""
+    return group == "exports" and "format=utf8" not in name
+
+
 def memory_report(sizes: list[int], results: dict[str, dict[int, support.Measure]]) -> str:
     """Return each traced export's size in bytes and its peak of Python memory."""
     header = ["export", *(f"bytes {short(s)}" for s in sizes), *(f"peak {short(s)}" for s in sizes)]
@@ -606,6 +612,57 @@ def memory_report(sizes: list[int], results: dict[str, dict[int, support.Measure
         row += [f"{by_size[s].peak_bytes / 1e6:.1f} MB" for s in sizes]
         rows.append(row)
     return support.table(header, rows) if rows else ""
+
+
+def compare_setting(
+    args: argparse.Namespace,
+    throwaway: support.Throwaway,
+    database: Any,
+    ops: list[tuple[str, str, support.Run]],
+) -> dict[str, tuple[support.Measure, support.Measure]]:
+    """Time the pages at the largest size as they are and under `SET --ab`, in turns."""
+    if not args.ab:
+        return {}
+    from django.db import connection
+
+    setting, _, value = args.ab.partition("=")
+    if throwaway.vendor != "postgresql" or not re.fullmatch(r"[a-z_.]+", setting) or not value:
+        raise SystemExit("--ab takes SETTING=VALUE and needs PostgreSQL")
+
+    def activate(on: bool) -> None:
+        throwaway.use(database)
+        with connection.cursor() as cursor:
+            if on:
+                cursor.execute(f"SET {setting} = %s", [value])
+            else:
+                cursor.execute(f"RESET {setting}")
+
+    results = {}
+    for group, name, run in ops:
+        if group not in {"pages", "neighbour"} or "search" in name:
+            continue  # searches take seconds each; writes change the data
+        as_is, changed = support.interleaved(
+            [(lambda: activate(False), run), (lambda: activate(True), run)],
+            runs=args.runs,
+            budget=args.budget,
+        )
+        results[name] = (as_is, changed)
+        support.log(f"  {name}: {support.human(as_is.median)} / {support.human(changed.median)}")
+    activate(False)
+    return results
+
+
+def ab_report(ab: dict[str, tuple[support.Measure, support.Measure]]) -> str:
+    rows = [
+        [
+            name,
+            support.human(a.median),
+            support.human(b.median),
+            f"{b.median / a.median:.2f}",
+        ]
+        for name, (a, b) in ab.items()
+    ]
+    return support.table(["operation", "as is", "with setting", "ratio"], rows)
 
 
 # --------------------------------------------------------------------------- main
@@ -652,18 +709,24 @@ def main(argv: list[str] | None = None) -> int:
         help="sqlite, or a postgres:// URL whose server gets throwaway databases "
         "(default: DATABASE_URL when it is PostgreSQL, else sqlite)",
     )
-    parser.add_argument("--runs", type=int, default=7, help="timed rounds after the warm-up (7)")
+    parser.add_argument("--runs", type=int, default=5, help="timed rounds after the warm-up (5)")
     parser.add_argument(
         "--budget",
         type=float,
-        default=5.0,
+        default=4.0,
         help="seconds of timed rounds per operation (all sizes) before stopping early; "
-        "3 rounds at least (5)",
+        "3 rounds at least (4)",
     )
     parser.add_argument(
         "--explain",
         action="store_true",
         help="at the largest size, EXPLAIN the slowest query of every operation that grows",
+    )
+    parser.add_argument(
+        "--ab",
+        metavar="SETTING=VALUE",
+        help="PostgreSQL: at the largest size, time the pages again under SET SETTING = VALUE, "
+        "the two in turns (e.g. --ab jit=off)",
     )
     parser.add_argument("--seed", type=int, default=2014)
     parser.add_argument("--only", help="measure only the operations whose name contains this")
@@ -701,7 +764,7 @@ def main(argv: list[str] | None = None) -> int:
             ]
             op_started = time.perf_counter()
             measures = support.interleaved(
-                cases, runs=args.runs, budget=args.budget, trace=group == "exports"
+                cases, runs=args.runs, budget=args.budget, trace=traced(group, name)
             )
             results[name] = dict(zip(sizes, measures, strict=True))
             groups[name] = group
@@ -709,6 +772,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"  {name}: {' / '.join(support.human(m.median) for m in measures)} "
                 f"({time.perf_counter() - op_started:.1f} s)"
             )
+        ab = compare_setting(args, throwaway, databases[sizes[-1]], ops[sizes[-1]])
         explained: dict[str, Any] = {}
         if args.explain and len(sizes) > 1:
             throwaway.use(databases[sizes[-1]])
@@ -744,6 +808,12 @@ def main(argv: list[str] | None = None) -> int:
             f"\nTotal {elapsed:.0f} s (building {build_done - started:.0f} s, "
             f"measuring {elapsed - (build_done - started):.0f} s)."
         )
+        if ab:
+            print(
+                f"\nAt {short(sizes[-1])}, the pages as they are and under SET {args.ab}, "
+                "in turns.\n"
+            )
+            print(ab_report(ab))
         for name, item in explained.items():
             print(f"\n== {name}: slowest query {support.human(item['slowest_query_s'])}")
             print(item["sql"][:3000])
@@ -778,6 +848,13 @@ def main(argv: list[str] | None = None) -> int:
                 for name, by_size in results.items()
             },
             "explained": explained,
+            "ab": {
+                "setting": args.ab,
+                "by_operation": {
+                    name: {"as_is": a.as_dict(), "with_setting": b.as_dict()}
+                    for name, (a, b) in ab.items()
+                },
+            },
             "table": table,
             "memory": memory,
         }
