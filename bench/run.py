@@ -1,11 +1,13 @@
 """Benchmark the pages, exports and writes of a consultation as it grows.
 
     .venv/bin/python bench/run.py [--sizes 1000,10000,100000] [--database sqlite|URL]
-                                  [--runs 5] [--budget 3] [--explain]
+                                  [--runs 5] [--budget 4] [--explain] [--ab jit=off]
+                                  [--only TEXT]
 
 For each size, a throwaway database holds one consultation of that many
-contributions (built by bulk inserts), the pages are requested through the
-Django test client (no network), and each operation's median time is
+contributions and a fixed 1,000-contribution neighbour (built by bulk
+inserts); the pages are requested through the Django test client (no
+network), the sizes taking turns, and each operation's median time is
 compared with its time at the smallest size. See bench/README.md.
 """
 
@@ -20,7 +22,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from itertools import count
+from itertools import count, cycle
 from typing import Any
 from uuid import uuid4
 
@@ -429,8 +431,9 @@ def operations(built: Built) -> list[tuple[str, str, Callable[[], tuple[int, int
         client = Client()
         client.force_login(poster)
         writers.append(client)
-    argument_writers = iter(writers[: len(writers) // 2])
-    vote_writers = iter(writers[len(writers) // 2 :])
+    # One account per request while they last (more rounds than accounts reuse them).
+    argument_writers = cycle(writers[: len(writers) // 2])
+    vote_writers = cycle(writers[len(writers) // 2 :])
     consultation = f"/consultations/{built.slug}/"
     proposal = built.proposal_url
     deep = f"?pour={built.for_last_page}&contre={built.against_last_page}"
