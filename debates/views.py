@@ -178,15 +178,29 @@ def _proposal_page(
     return render(request, "debates/proposal.html", context, status=status)
 
 
-def _get_proposal(request: HttpRequest, consultation: str, debate: str, number: int) -> Proposal:
+def _get_proposal(
+    request: HttpRequest, consultation: str, debate: str, number: int, *, counts: bool = True
+) -> Proposal:
+    """Return the proposal at this address; `counts=False` skips the page's counts.
+
+    A write needs none of them, and counting a proposal with thousands of
+    arguments is most of what a post would cost (bench/README.md).
+    """
+    queryset = (
+        Proposal.objects.for_proposal_page()
+        if counts
+        else Proposal.objects.select_related("debate__consultation", "author")
+    )
     proposal = get_object_or_404(
-        Proposal.objects.for_proposal_page(),
-        number=number,
-        debate__slug=debate,
-        debate__consultation__slug=consultation,
+        queryset, number=number, debate__slug=debate, debate__consultation__slug=consultation
     )
     ensure_visible(request, proposal.debate.consultation)
     return proposal
+
+
+def _counted(proposal: Proposal) -> Proposal:
+    """Return the proposal again with what its page shows (to re-render a refused form)."""
+    return Proposal.objects.for_proposal_page().get(pk=proposal.pk)
 
 
 @require_safe

@@ -29,7 +29,7 @@ from debates.forms import (
 )
 from debates.models import Argument, Contribution, Kind, Proposal, Stance
 from debates.rules import Decision, may_edit, participation, participation_on
-from debates.views import _debate_page, _get_debate, _get_proposal, _proposal_page
+from debates.views import _counted, _debate_page, _get_debate, _get_proposal, _proposal_page
 
 
 def refuse(request: HttpRequest, decision: Decision, next_url: str) -> HttpResponse:
@@ -107,14 +107,14 @@ def proposal_create(request: HttpRequest, consultation: str, slug: str) -> HttpR
 def argument_create(
     request: HttpRequest, consultation: str, debate: str, number: int
 ) -> HttpResponse:
-    proposal = _get_proposal(request, consultation, debate, number)
+    proposal = _get_proposal(request, consultation, debate, number, counts=False)
     decision = participation_on(request.user, proposal, proposal.debate.consultation)
     if not decision:
         return refuse(request, decision, proposal.get_page_url())
     form = NewArgumentForm(request.POST)
     if not form.is_valid():
         stance = request.POST.get("stance", Stance.FOR)
-        return _proposal_page(request, proposal, forms={stance: form}, status=400)
+        return _proposal_page(request, _counted(proposal), forms={stance: form}, status=400)
 
     def create(**fields: object) -> Argument:
         return actions.post_argument(proposal=proposal, author=request.user, **fields)  # type: ignore[arg-type]
@@ -126,13 +126,13 @@ def argument_create(
 def source_create(
     request: HttpRequest, consultation: str, debate: str, number: int
 ) -> HttpResponse:
-    proposal = _get_proposal(request, consultation, debate, number)
+    proposal = _get_proposal(request, consultation, debate, number, counts=False)
     decision = participation_on(request.user, proposal, proposal.debate.consultation)
     if not decision:
         return refuse(request, decision, proposal.get_page_url())
     form = NewSourceForm(request.POST)
     if not form.is_valid():
-        return _proposal_page(request, proposal, forms={"source": form}, status=400)
+        return _proposal_page(request, _counted(proposal), forms={"source": form}, status=400)
 
     def create(**fields: object) -> Contribution:
         return actions.post_source(proposal=proposal, author=request.user, **fields)  # type: ignore[arg-type]
@@ -142,14 +142,14 @@ def source_create(
 
 @require_POST
 def vote(request: HttpRequest, consultation: str, debate: str, number: int) -> HttpResponse:
-    proposal = _get_proposal(request, consultation, debate, number)
+    proposal = _get_proposal(request, consultation, debate, number, counts=False)
     back = proposal.get_page_url() + "#vote"
     decision = participation_on(request.user, proposal, proposal.debate.consultation)
     if not decision:
         return refuse(request, decision, back)
     form = VoteForm(request.POST)
     if not form.is_valid():
-        return _proposal_page(request, proposal, forms={"vote": form}, status=400)
+        return _proposal_page(request, _counted(proposal), forms={"vote": form}, status=400)
     value = form.cleaned_data["value"]
     if value == WITHDRAW:
         if actions.withdraw_vote(proposal=proposal, user=request.user):  # type: ignore[arg-type]

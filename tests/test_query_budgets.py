@@ -98,3 +98,21 @@ def test_the_permalink_costs_two_queries_for_an_argument(
     with django_assert_num_queries(2):
         response = client.get(f"/contributions/{argument.number}/")
     assert response.status_code == 302
+
+
+def test_posting_an_argument_does_not_count_the_proposal(
+    open_consultation: Consultation, client: Client, alice: User
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    proposal = grow(open_consultation, arguments=20)
+    client.force_login(alice)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(
+            f"{proposal.get_page_url()}arguments/", {"stance": "for", "body": "Un de plus."}
+        )
+    assert response.status_code == 302
+    # The page's counts (arguments, sources, votes) are subqueries on votes:
+    # a post reads none of them.
+    assert not [q["sql"] for q in queries.captured_queries if "debates_vote" in q["sql"]]
