@@ -44,11 +44,11 @@ def grow(consultation: Consultation, arguments: int, proposals: int = 0) -> Prop
 # home: consultations with their debate counts.
 # consultation: the consultation; its debates with proposal counts; its calendar
 #   changes (dated notices).
-# debate: the debate with its consultation; COUNT of proposals; one page of
-#   proposals with authors and per-proposal counts (subqueries).
+# debate: the debate with its consultation; COUNT of proposals; the page's
+#   proposal ids (number index); those proposals with authors and counts.
 # proposal: the proposal with debate, consultation, author and counts; one page
 #   of arguments pour; one of arguments contre; one page of sources.
-BUDGETS = {"home": 1, "consultation": 3, "debate": 3, "proposal": 4}
+BUDGETS = {"home": 1, "consultation": 3, "debate": 4, "proposal": 4}
 
 
 def urls(proposal: Proposal) -> dict[str, str]:
@@ -116,3 +116,17 @@ def test_posting_an_argument_does_not_count_the_proposal(
     # The page's counts (arguments, sources, votes) are subqueries on votes:
     # a post reads none of them.
     assert not [q["sql"] for q in queries.captured_queries if "debates_vote" in q["sql"]]
+
+
+@pytest.mark.parametrize("size", [10, 300])
+def test_the_most_discussed_order_counts_in_one_query_whatever_the_size(
+    open_consultation: Consultation,
+    client: Client,
+    django_assert_num_queries: AssertQueries,
+    size: int,
+) -> None:
+    proposal = grow(open_consultation, arguments=size, proposals=size // 5)
+    # the debate; COUNT of proposals; one page sorted by counts computed in SQL
+    with django_assert_num_queries(3):
+        response = client.get(proposal.debate.get_absolute_url(), {"tri": "discussed"})
+    assert response.status_code == 200
