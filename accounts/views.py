@@ -31,11 +31,7 @@ def profile(request: HttpRequest, pk: int) -> HttpResponse:
     contributions = (
         Contribution.objects.filter(author=user)
         .filter(in_consultations(readable))
-        .select_related(
-            "as_proposal__debate__consultation",
-            "as_argument__proposal__debate__consultation",
-            "as_source__proposal__debate__consultation",
-        )
+        .with_place()
         .order_by("-number")
     )
     page = Paginator(contributions, settings.PROPOSALS_PER_PAGE).get_page(request.GET.get("page"))

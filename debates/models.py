@@ -248,6 +248,17 @@ class HideReason(models.TextChoices):
     UNPUBLISHED = "unpublished", _("Non publiée sur la plateforme d'origine")
 
 
+class ContributionQuerySet(models.QuerySet["Contribution"]):
+    def with_place(self) -> ContributionQuerySet:
+        """Preload the concrete proposal, argument or source with its proposal, debate and
+        consultation, so `concrete` and `proposal` cost no query."""
+        return self.select_related(
+            "as_proposal__debate__consultation",
+            "as_argument__proposal__debate__consultation",
+            "as_source__proposal__debate__consultation",
+        )
+
+
 class Contribution(models.Model):
     """What proposals, arguments and sources share: a public number, an author, dates."""
 
@@ -286,6 +297,8 @@ class Contribution(models.Model):
         related_name="+",
     )
 
+    objects = ContributionQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("contribution")
         verbose_name_plural = _("contributions")
@@ -317,6 +330,19 @@ class Contribution(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("permalink", kwargs={"number": self.number})
+
+    @property
+    def concrete(self) -> Proposal | Argument | Source:
+        """Return the proposal, argument or source this row is (saving it writes history)."""
+        if self.KIND:
+            return self  # type: ignore[return-value]
+        return getattr(self, f"as_{self.kind}")
+
+    @property
+    def thread(self) -> Proposal:
+        """Return the proposal this contribution is, or belongs to."""
+        item = self.concrete
+        return item if item.kind == Kind.PROPOSAL else item.proposal  # type: ignore[union-attr]
 
     @property
     def anchor(self) -> str:
@@ -371,16 +397,14 @@ class ProposalQuerySet(models.QuerySet["Proposal"]):
             hidden_sources=_count_of(Source, **hidden),
         )
 
-    def for_debate_page(self, sort: str) -> ProposalQuerySet:
-        """Return proposals with author and counts, in the reader's order."""
-        qs = self.select_related("author").with_counts()
-        if sort == "oldest":
-            return qs.order_by("number")
-        if sort == "discussed":
-            return qs.annotate(
-                discussion=F("arguments_for") + F("arguments_against") + F("source_count")
-            ).order_by("-discussion", "-number")
-        return qs.order_by("-number")
+    def most_discussed(self) -> ProposalQuerySet:
+        """Return proposals with author and counts, most arguments and sources first."""
+        return (
+            self.select_related("author")
+            .with_counts()
+            .annotate(discussion=F("arguments_for") + F("arguments_against") + F("source_count"))
+            .order_by("-discussion", "-number")
+        )
 
     def for_proposal_page(self) -> ProposalQuerySet:
         """Return proposals with debate, consultation, author and counts (hidden too) preloaded."""

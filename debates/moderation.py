@@ -29,7 +29,6 @@ from debates.models import (
     Consultation,
     Contribution,
     HideReason,
-    Kind,
     ModerationAction,
     ModerationEvent,
     ModeratorRole,
@@ -49,19 +48,12 @@ def concrete(contribution: Contribution) -> Proposal | Argument | Source:
 
     Saving through the concrete instance is what writes its history.
     """
-    if isinstance(contribution, (Proposal, Argument, Source)):
-        return contribution
-    model = {Kind.PROPOSAL: Proposal, Kind.ARGUMENT: Argument, Kind.SOURCE: Source}[
-        Kind(contribution.kind)
-    ]
-    return model.objects.get(pk=contribution.pk)
+    return contribution.concrete
 
 
 def consultation_of(contribution: Contribution) -> Consultation:
-    """Return the consultation a contribution belongs to (two queries at most)."""
-    item = concrete(contribution)
-    proposal = item if isinstance(item, Proposal) else item.proposal
-    return Consultation.objects.get(debates__proposals=proposal)
+    """Return the consultation a contribution belongs to."""
+    return contribution.thread.debate.consultation
 
 
 def is_moderator(user: User | AnonymousUser) -> bool:

@@ -20,7 +20,7 @@ from debates.views import ensure_visible
 
 @require_http_methods(["GET", "POST"])
 def report(request: HttpRequest, number: int) -> HttpResponse:
-    contribution = get_object_or_404(Contribution, number=number)
+    contribution = get_object_or_404(Contribution.objects.with_place(), number=number)
     consultation = moderation.consultation_of(contribution)
     ensure_visible(request, consultation)
     decision = may_report(request.user, consultation)

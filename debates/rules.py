@@ -51,10 +51,6 @@ class Decision:
         """Return whether signing in is what stands in the way."""
         return self.refusal == Refusal.ANONYMOUS
 
-    @property
-    def is_closed(self) -> bool:
-        return self.refusal == Refusal.CLOSED
-
     def __bool__(self) -> bool:
         return self.allowed
 

@@ -20,7 +20,6 @@ from debates.models import (
     Contribution,
     Debate,
     Endorsement,
-    Kind,
     Phase,
     Proposal,
     Stance,
@@ -113,7 +112,7 @@ def _proposals_page(debate: Debate, sort: str, number: str | None) -> Page:
     size = settings.PROPOSALS_PER_PAGE
     proposals = Proposal.objects.filter(debate=debate)
     if sort == "discussed":
-        return Paginator(proposals.for_debate_page(sort), size).get_page(number)
+        return Paginator(proposals.most_discussed(), size).get_page(number)
     order = "number" if sort == "oldest" else "-number"
     page = Paginator(proposals.order_by(order).values_list("pk", flat=True), size).get_page(number)
     rows = proposals.filter(pk__in=list(page.object_list)).select_related("author").with_counts()
@@ -231,26 +230,13 @@ def proposal_detail(
 
 @require_safe
 def permalink(request: HttpRequest, number: int) -> HttpResponseRedirect:
-    contribution = get_object_or_404(
-        Contribution.objects.select_related(
-            "as_proposal__debate__consultation",
-            "as_argument__proposal__debate__consultation",
-            "as_source__proposal__debate__consultation",
-        ),
-        number=number,
-    )
-    if contribution.kind == Kind.PROPOSAL:
-        ensure_visible(request, contribution.as_proposal.debate.consultation)
-        return redirect(contribution.as_proposal.get_page_url())
-    if contribution.kind == Kind.ARGUMENT:
-        argument = contribution.as_argument
-        ensure_visible(request, argument.proposal.debate.consultation)
-        query = argument.page_query(settings.ARGUMENTS_PER_PAGE)
-        return redirect(f"{argument.proposal.get_page_url()}{query}#{argument.anchor}")
-    source = contribution.as_source
-    ensure_visible(request, source.proposal.debate.consultation)
-    query = source.page_query(settings.ARGUMENTS_PER_PAGE)
-    return redirect(f"{source.proposal.get_page_url()}{query}#{source.anchor}")
+    contribution = get_object_or_404(Contribution.objects.with_place(), number=number)
+    item, proposal = contribution.concrete, contribution.thread
+    ensure_visible(request, proposal.debate.consultation)
+    if item is proposal:
+        return redirect(proposal.get_page_url())
+    query = item.page_query(settings.ARGUMENTS_PER_PAGE)  # type: ignore[union-attr]
+    return redirect(f"{proposal.get_page_url()}{query}#{item.anchor}")
 
 
 def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:

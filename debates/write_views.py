@@ -190,20 +190,8 @@ EDIT_FORMS = {
 
 @require_http_methods(["GET", "POST"])
 def edit(request: HttpRequest, number: int) -> HttpResponse:
-    contribution = get_object_or_404(
-        Contribution.objects.select_related(
-            "as_proposal__debate__consultation",
-            "as_argument__proposal__debate__consultation",
-            "as_source__proposal__debate__consultation",
-        ),
-        number=number,
-    )
-    target = {
-        Kind.PROPOSAL: lambda c: c.as_proposal,
-        Kind.ARGUMENT: lambda c: c.as_argument,
-        Kind.SOURCE: lambda c: c.as_source,
-    }[Kind(contribution.kind)](contribution)
-    proposal = target if contribution.kind == Kind.PROPOSAL else target.proposal
+    contribution = get_object_or_404(Contribution.objects.with_place(), number=number)
+    target, proposal = contribution.concrete, contribution.thread
     consultation = proposal.debate.consultation
     decision = may_edit(request.user, contribution, consultation)
     if not decision:
