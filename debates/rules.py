@@ -16,8 +16,8 @@ from django.contrib.auth.models import AnonymousUser
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from debates.dates import stamp_text
 from debates.models import Consultation, Contribution, Phase
-from debates.templatetags.debates import stamp_text
 
 
 class Refusal(StrEnum):
