@@ -23,7 +23,7 @@ endef
 .PHONY: help venv install run test test-sqlite test-postgres pytest-on-postgres lint check format messages bench
 
 help:
-	@echo "make run            venv, install, migrate, load the demo, serve on http://127.0.0.1:8000"
+	@echo "make run            venv, install, migrate, load the demo, serve on http://127.0.0.1:8000 with a background worker"
 	@echo "make test           lint, then the suite on SQLite, then on a throwaway PostgreSQL"
 	@echo "make test-sqlite    the suite on SQLite only (pytest -m 'not postgres')"
 	@echo "make test-postgres  the whole suite on a throwaway PostgreSQL cluster"
@@ -53,6 +53,11 @@ run: $(STAMP)
 		fi; \
 	fi
 	$(PY) manage.py load_demo
+	@# The background worker (emails, frozen exports, notifications) runs beside
+	@# the development server and stops with it.
+	@echo "$(PY) manage.py db_worker & $(PY) manage.py runserver 127.0.0.1:8000"
+	@$(PY) manage.py db_worker --queue-name '*' & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py runserver 127.0.0.1:8000
 
 # The compiled catalogs (.mo) are committed, so a clone without gettext still

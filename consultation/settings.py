@@ -50,6 +50,8 @@ INSTALLED_APPS = [
     "simple_history",
     "csp",
     "template_partials.apps.SimpleAppConfig",
+    "django_tasks",
+    "django_tasks_db",
     "allauth",
     "allauth.account",
     "allauth.socialaccount",
@@ -241,6 +243,25 @@ STORAGES = {
 
 # Sessions and cache: a shared cache (REDIS_URL or memcached) lets several app
 # servers run side by side; the local-memory default suits one process.
+# Background work goes through Django's Tasks API (the django-tasks backport
+# on Django 5.2; Django 6 ships the same API as django.tasks). The default
+# backend keeps the queue in the database, so a fresh clone needs no other
+# service: `manage.py db_worker` runs it (`make run` starts one). RQ on Redis
+# by configuration: TASKS_BACKEND=django_tasks_rq.RQBackend and RQ_URL.
+TASKS_BACKEND = os.environ.get("TASKS_BACKEND", "django_tasks_db.DatabaseBackend")
+TASKS = {
+    "default": {
+        "BACKEND": TASKS_BACKEND,
+        "QUEUES": ["default", "emails"],
+    }
+}
+if TASKS_BACKEND == "django_tasks_rq.RQBackend":
+    INSTALLED_APPS.append("django_rq")
+    RQ_QUEUES = {
+        name: {"URL": os.environ.get("RQ_URL", "redis://127.0.0.1:6379/1")}
+        for name in TASKS["default"]["QUEUES"]
+    }
+
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 if os.environ.get("CACHE_URL"):
     CACHES["default"] = {

@@ -156,3 +156,16 @@ def _postgres_only(request: pytest.FixtureRequest) -> None:
     if IN_CI:
         pytest.fail(reason)
     pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def _tasks_run_immediately(request: pytest.FixtureRequest, settings: object) -> None:
+    """Tasks run inside the test that enqueues them, unless the test is marked
+    `database_tasks`: those keep the database backend and run a real worker."""
+    if request.node.get_closest_marker("database_tasks") is None:
+        settings.TASKS = {  # type: ignore[attr-defined]
+            "default": {
+                "BACKEND": "django_tasks.backends.immediate.ImmediateBackend",
+                "QUEUES": ["default", "emails"],
+            }
+        }
