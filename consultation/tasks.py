@@ -21,4 +21,3 @@ else:  # Django 5.2 with the backport
     )
 
 __all__ = ["TaskResultStatus", "default_task_backend", "task", "task_backends"]
-
