@@ -327,3 +327,14 @@ def test_every_page_carries_a_strict_content_security_policy(
     assert "default-src 'self'" in policy
     assert "frame-ancestors 'none'" in policy
     assert "unsafe-inline" not in policy
+
+
+@pytest.mark.parametrize(
+    ("language", "placeholder"), [("fr", "numéro"), ("en", "number")]
+)
+def test_the_about_page_shows_the_permalink_pattern_as_text_not_as_a_tag(
+    client: Client, language: str, placeholder: str
+) -> None:
+    html = client.get("/a-propos/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    assert f"<code>/contributions/<var>{placeholder}</var>/</code>" in html
+    assert "<numéro>" not in html and "<number>" not in html

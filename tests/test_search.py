@@ -177,6 +177,23 @@ def test_an_empty_query_shows_the_form_only(
     assert client.get(address(open_consultation)).status_code == 200
 
 
+def test_a_search_without_result_says_nothing_was_found(
+    library: dict[str, Proposal], client: Client, open_consultation: Consultation
+) -> None:
+    html = client.get(address(open_consultation), {"q": "introuvable"}).content.decode()
+    assert "0 résultat" in html
+    assert "Aucune proposition ni aucun argument ne contient tous ces mots." in html
+    assert "Tapez au moins un mot." not in html
+
+
+def test_a_query_without_any_word_asks_for_one(
+    open_consultation: Consultation, client: Client
+) -> None:
+    html = client.get(address(open_consultation), {"q": "!"}).content.decode()
+    assert "Tapez au moins un mot." in html
+    assert 'id="results-title"' not in html
+
+
 def test_a_very_long_query_is_cut_and_says_so(
     library: dict[str, Proposal], client: Client, open_consultation: Consultation
 ) -> None:
