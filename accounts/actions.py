@@ -72,6 +72,7 @@ def delete_account(*, user: User) -> None:
 
 def personal_data(user: User) -> dict[str, Any]:
     """Return everything the platform holds about a user, for download (JSON-ready)."""
+    from accounts.franceconnect.identity import identities_of as franceconnect_identities
     from debates.models import Contribution, Endorsement, Vote
 
     def iso(value: datetime | None) -> str | None:
@@ -96,6 +97,8 @@ def personal_data(user: User) -> dict[str, Any]:
             "identity_providers": list(
                 SocialAccount.objects.filter(user=user).values_list("provider", flat=True)
             ),
+            # The civil identity FranceConnect gave: private, but the citizen's own data.
+            "civil_identity": franceconnect_identities(user),
         },
         "contributions": [_contribution_data(c) for c in contributions.order_by("number")],
         "votes": [

@@ -12,6 +12,7 @@ from django.http import HttpRequest
 from django.utils.translation import get_language
 
 from accounts import actions
+from accounts.franceconnect import identity as franceconnect
 from accounts.models import User, VerificationMethod
 
 
@@ -20,6 +21,12 @@ class AccountAdapter(DefaultAccountAdapter):
         # Emails go out later (moderation notices): remember the signup's language.
         user.language = get_language() or settings.LANGUAGE_CODE
         return super().save_user(request, user, form, commit)
+
+    def get_logout_redirect_url(self, request: HttpRequest) -> str:
+        # Signed in through FranceConnect: end that session too (RP-initiated logout).
+        from accounts.franceconnect.views import end_session_url
+
+        return end_session_url(request) or super().get_logout_redirect_url(request)
 
 
 def provider_of(sociallogin: SocialLogin) -> str:
@@ -51,6 +58,12 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         user = super().save_user(request, sociallogin, form)
         mark_verified_if_trusted(user, sociallogin)
         return user
+
+    def is_auto_signup_allowed(self, request: HttpRequest, sociallogin: SocialLogin) -> bool:
+        # FranceConnect: the citizen chooses the public name before anything is published.
+        if franceconnect.is_franceconnect(sociallogin):
+            return False
+        return super().is_auto_signup_allowed(request, sociallogin)
 
     def pre_social_login(self, request: HttpRequest, sociallogin: SocialLogin) -> None:
         # An existing account signing in again through a verifying provider.

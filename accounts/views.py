@@ -25,7 +25,8 @@ from debates.moderation import in_consultations
 
 @require_safe
 def profile(request: HttpRequest, pk: int) -> HttpResponse:
-    user = get_object_or_404(User.objects.select_related("verified_by"), pk=pk)
+    users = User.objects.select_related("verified_by", "identity_verification")
+    user = get_object_or_404(users, pk=pk)
     # Contributions in drafts stay out of sight of those who may not read them.
     readable = Consultation.objects.visible_to(request.user)
     contributions = (

@@ -11,6 +11,8 @@ from pathlib import Path
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
+from accounts.franceconnect import conf as franceconnect_conf
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -59,6 +61,7 @@ INSTALLED_APPS = [
     "allauth.socialaccount.providers.github",
     "allauth.mfa",
     "accounts",
+    "accounts.franceconnect",
     "debates",
     "debates.opendata",
 ]
@@ -199,6 +202,11 @@ def identity_providers(oidc: list[dict[str, object]]) -> dict[str, dict[str, obj
 
 OIDC_PROVIDERS = json.loads(os.environ.get("OIDC_PROVIDERS", "") or "[]")
 SOCIALACCOUNT_PROVIDERS = identity_providers(OIDC_PROVIDERS)
+# FranceConnect, FranceConnect+, ProConnect (docs/franceconnect.md): FRANCECONNECT_* variables.
+SOCIALACCOUNT_PROVIDERS |= franceconnect_conf.providers_setting(
+    franceconnect_conf.from_environment()
+)
+SOCIALACCOUNT_FORMS = {"signup": "accounts.franceconnect.forms.SocialSignupForm"}
 # Providers whose sign-in proves identity: their accounts get « Compte vérifié ».
 IDENTITY_VERIFYING_PROVIDERS = set(env_list("IDENTITY_VERIFYING_PROVIDERS", "")) | {
     str(item["id"]) for item in OIDC_PROVIDERS if item.get("verifies_identity")
