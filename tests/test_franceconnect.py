@@ -146,6 +146,36 @@ def test_an_unknown_deployment_is_not_found(citizen: Citizen, db: None) -> None:
     assert citizen.client.post(LOGIN.format(id="inconnu")).status_code == 404
 
 
+def test_each_deployment_gets_the_button_the_dsfr_draws_for_it(
+    citizen: Citizen, configure: Any, provider: oidc.Provider, db: None
+) -> None:
+    configure(
+        provider.app("franceconnect"), provider.app("franceconnect-plus"), provider.app("plain")
+    )
+    html = citizen.client.get(reverse("account_login")).content.decode()
+    assert html.count('<button type="submit" class="fr-connect') == 3
+    assert 'class="fr-connect fr-connect--plus"' in html
+    assert 'class="fr-connect fr-connect--pro"' in html
+    assert '<span class="fr-connect__login">S’identifier avec</span>' in html
+    assert '<span class="fr-connect__brand">ProConnect</span>' in html
+    for url, name in [
+        ("https://franceconnect.gouv.fr/", "FranceConnect"),
+        ("https://franceconnect.gouv.fr/france-connect-plus", "FranceConnect+"),
+        ("https://www.proconnect.gouv.fr/", "ProConnect"),
+    ]:
+        assert (
+            f'<a href="{url}" target="_blank" rel="noopener" '
+            f'title="Qu’est-ce que {name}\u00a0? - nouvelle fenêtre">'
+            f"Qu’est-ce que {name}\u00a0?</a>"
+        ) in html
+    # Served by the site itself: the CSP allows no other origin, no inline style.
+    assert '<link rel="stylesheet" href="/static/franceconnect/connect.css">' in html
+    assert "style=" not in html.split('<div class="fr-connect-group">', 1)[1]
+    for action in ("/comptes/franceconnect/franceconnect/login/?process=login",
+                   "/comptes/franceconnect/plain/login/?process=login"):  # fmt: skip
+        assert f'<form method="post" action="{action}">' in html
+
+
 # A first sign-in
 
 
@@ -250,7 +280,7 @@ def test_the_civil_identity_stays_private(
     for page in (profile, proposal_page, exported):
         assert "DUBOIS" not in page and "Claire" not in page
 
-    # Shown to the citizen only, on « Mon compte », and in their data download.
+    # Shown to the citizen only, on « Mon compte », and in their data download.
     mine = citizen.client.get(reverse("account")).content.decode()
     assert "Identité vérifiée (privée)" in mine
     assert "Angela Claire Louise" in mine and "DUBOIS" in mine
@@ -338,7 +368,7 @@ def test_another_error_from_the_provider_is_explained(citizen: Citizen, db: None
     back = citizen.at_provider.go(urlunparse(url._replace(query=urlencode(query, doseq=True))))
     assert "error=login_required" in back
     body = refused(citizen.back(back), 400, "provider_error")
-    assert "FranceConnect a répondu par une erreur (« login_required »)" in body
+    assert "FranceConnect a répondu par une erreur (« login_required »)" in body
     assert_nothing_created()
 
 
@@ -355,7 +385,7 @@ def test_a_tampered_nonce_is_refused(citizen: Citizen, db: None) -> None:
 def test_a_level_below_the_one_requested_is_refused(citizen: Citizen, db: None) -> None:
     response = citizen.sign_in("basile", "franceconnect-plus")
     body = refused(response, 403, "acr")
-    assert "« eidas2 »" in body and "« eidas1 »" in body
+    assert "« eidas2 »" in body and "« eidas1 »" in body
     assert citizen.user is None
     assert_nothing_created()
 
@@ -499,6 +529,14 @@ def test_a_moderators_withdrawal_is_not_undone_by_the_next_sign_in(
     home = again.client.get("/").content.decode()
     assert "a été retiré par la modération" in home
 
+    # The record deleted (a moderator's decision, in the admin): verified again.
+    IdentityVerification.objects.filter(user=angela).delete()
+    again.client.logout()
+    third = Citizen(Client())
+    assert third.sign_in().status_code == 302
+    angela.refresh_from_db()
+    assert angela.is_verified
+
 
 # Signing out
 
@@ -630,3 +668,44 @@ def test_the_level_reached_must_be_at_least_the_level_requested(
     acr: str | None, requested: list[str], ok: bool
 ) -> None:
     assert acr_satisfies(acr, requested) is ok
+
+
+# Query budgets of the pages FranceConnect adds or changes
+
+
+def queries(client: Client, url: str) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code in (200, 400)
+    return len(captured)
+
+
+def test_a_profile_verified_by_franceconnect_costs_no_extra_query(
+    citizen: Citizen, vera: User
+) -> None:
+    citizen.sign_in()
+    citizen.choose_name()
+    angela = citizen.user
+    assert angela is not None
+    reader = Client()
+    # The person (who verified, and FranceConnect's record, by joins), the
+    # COUNT of contributions (none: no page to read): 2, like any profile.
+    assert queries(reader, f"/profils/{angela.pk}/") == queries(reader, f"/profils/{vera.pk}/")
+    assert queries(reader, f"/profils/{angela.pk}/") == 2
+
+
+def test_the_pages_of_a_sign_in_have_fixed_query_counts(citizen: Citizen, db: None) -> None:
+    # A refused callback (no session yet): the site and the deployment (allauth
+    # looks for apps in the database too, then in the settings).
+    assert queries(citizen.client, "/comptes/franceconnect/franceconnect/login/callback/") == 2
+    citizen.sign_in()
+    # The public-name form: the session (the pending sign-in), the deployment
+    # twice (allauth's form, then the page's wording).
+    signup = queries(citizen.client, reverse("socialaccount_signup"))
+    citizen.choose_name()
+    # « Mon compte »: the session, the user, the linked accounts (the civil
+    # identity), their ids and the deployments (the buttons to link others).
+    account = queries(citizen.client, reverse("account"))
+    assert (signup, account) == (3, 5)

@@ -19,8 +19,8 @@ MESSAGES = {
         400,
         _("%(provider)s n'a pas pu vous identifier"),
         _(
-            "%(provider)s a répondu par une erreur (« %(code)s »). Aucun compte n'a été "
-            "créé ni modifié. Réessayez dans quelques instants ; si l'erreur persiste, "
+            "%(provider)s a répondu par une erreur (« %(code)s »). Aucun compte n'a été "
+            "créé ni modifié. Réessayez dans quelques instants ; si l'erreur persiste, "
             "connectez-vous avec votre adresse électronique et votre mot de passe."
         ),
     ),
@@ -63,8 +63,8 @@ MESSAGES = {
         403,
         _("Niveau de garantie insuffisant"),
         _(
-            "Ce service demande un niveau de garantie de l'identité « %(required)s » ; "
-            "%(provider)s a fourni le niveau « %(given)s ». La connexion est refusée : "
+            "Ce service demande un niveau de garantie de l'identité « %(required)s » ; "
+            "%(provider)s a fourni le niveau « %(given)s ». La connexion est refusée : "
             "choisissez chez %(provider)s un moyen d'identification de niveau suffisant."
         ),
     ),

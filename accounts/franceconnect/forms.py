@@ -12,7 +12,7 @@ from accounts.franceconnect.identity import is_franceconnect, proposed_public_na
 
 class SocialSignupForm(SignupForm):
     """allauth's social signup form; at a first FranceConnect sign-in it proposes
-    « Angela D. » as the public name (editable), never the civil name."""
+    « Angela D. » as the public name (editable), never the civil name."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -22,6 +22,6 @@ class SocialSignupForm(SignupForm):
             self.fields["display_name"].label = _("Nom public")
             self.fields["display_name"].help_text = _(
                 "Le nom montré sur votre profil et vos contributions. Votre nom complet "
-                "transmis par FranceConnect n'est jamais publié : choisissez un pseudonyme "
+                "transmis par FranceConnect n'est jamais publié : choisissez un pseudonyme "
                 "si vous préférez."
             )

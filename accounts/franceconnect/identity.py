@@ -1,11 +1,11 @@
-"""The civil identity FranceConnect returns, kept private, and the « Compte vérifié » it grants.
+"""The civil identity FranceConnect returns, kept private, and the « Compte vérifié » it grants.
 
 What is kept: the linked account's `extra_data` holds `sub`, `iss`, `acr`, the
 email, and `identity`, the identity-pivot claims returned (given_name,
 family_name, birthdate, …). It is shown only to the citizen (/compte/), is part
 of their data download, and goes with the linked account at account deletion.
 Nothing of it reaches the User row, profiles, pages or exports: the public name
-is the one the citizen chooses at the first sign-in (« Angela D. » proposed).
+is the one the citizen chooses at the first sign-in (« Angela D. » proposed).
 """
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ def is_franceconnect(sociallogin: SocialLogin) -> bool:
 
 
 def proposed_public_name(identity: dict[str, Any]) -> str:
-    """« Angela D. »: the first given name and the initial of the family name."""
+    """« Angela D. »: the first given name and the initial of the family name."""
     given = str(identity.get("given_name") or "").split()
     family = str(identity.get("usual_name") or identity.get("family_name") or "").strip()
     first = given[0] if given else ""
@@ -96,7 +96,7 @@ def identities_of(user: User) -> list[dict[str, Any]]:
 
 @transaction.atomic
 def grant_verification(*, user: User, sociallogin: SocialLogin, request: HttpRequest) -> None:
-    """Grant « Compte vérifié » on a FranceConnect sign-in or link, once.
+    """Grant « Compte vérifié » on a FranceConnect sign-in or link, once.
 
     An account already verified (by a moderator, or earlier) keeps its first
     verification. An account FranceConnect verified before and that is no
@@ -113,7 +113,7 @@ def grant_verification(*, user: User, sociallogin: SocialLogin, request: HttpReq
         messages.warning(
             request,
             _(
-                "Le badge « Compte vérifié » de votre compte a été retiré par la modération : "
+                "Le badge « Compte vérifié » de votre compte a été retiré par la modération : "
                 "%(provider)s ne le rétablit pas. Contactez la modération si vous pensez "
                 "qu'il s'agit d'une erreur."
             )
@@ -176,7 +176,7 @@ def _before_login(
 
     The address is not taken over (FranceConnect does not prove who owns the
     local account): the citizen signs in with the password, then links
-    FranceConnect from « Mon compte ». Telling them the address has an account
+    FranceConnect from « Mon compte ». Telling them the address has an account
     reveals nothing to anyone else: FranceConnect vouched that it is theirs.
     """
     if not is_franceconnect(sociallogin) or sociallogin.is_existing:

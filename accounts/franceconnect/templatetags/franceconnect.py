@@ -1,4 +1,4 @@
-"""The FranceConnect button's brand, the civil identity on « Mon compte », the verification line."""
+"""The FranceConnect button's brand, the civil identity on « Mon compte », the verification line."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from accounts.models import User, VerificationMethod
 
 register = template.Library()
 
-#: The claims shown to the citizen on « Mon compte », with their labels.
+#: The claims shown to the citizen on « Mon compte », with their labels.
 CLAIM_LABELS = {
     "given_name": _("Prénoms"),
     "family_name": _("Nom de naissance"),
