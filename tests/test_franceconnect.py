@@ -415,6 +415,26 @@ def test_keys_are_fetched_again_when_the_cached_ones_do_not_verify(
     assert cache.get(f"franceconnect:jwks:{provider.issuer}/jwks") != stale
 
 
+def test_keys_are_fetched_again_for_an_unknown_key_id(
+    citizen: Citizen, provider: oidc.Provider, db: None
+) -> None:
+    import requests
+
+    keys = requests.get(f"{provider.issuer}/jwks", timeout=5).json()
+    renamed = {"keys": [key | {"kid": f"old-{key['kid']}"} for key in keys["keys"]]}
+    cache.set(f"franceconnect:jwks:{provider.issuer}/jwks", renamed)
+    response = citizen.sign_in()
+    assert response.status_code == 302, response.content.decode()[-2000:]
+    assert cache.get(f"franceconnect:jwks:{provider.issuer}/jwks") == keys
+
+
+def test_an_empty_cached_key_set_is_fetched_again(
+    citizen: Citizen, provider: oidc.Provider, db: None
+) -> None:
+    cache.set(f"franceconnect:jwks:{provider.issuer}/jwks", {"keys": []})
+    assert citizen.sign_in().status_code == 302
+
+
 def test_a_wrong_issuer_is_refused(
     citizen: Citizen, configure: Any, provider: oidc.Provider, db: None
 ) -> None:
@@ -642,6 +662,8 @@ def test_several_deployments_from_a_json_list() -> None:
         [{"id": "fc", "client_id": "a"}],  # no issuer
         [{"id": "fc", "client_id": "a", "issuer": "https://x", "scopes": "openid"}],  # a typo
         [{"id": "fc", "client_id": "a", "issuer": "https://x"}] * 2,  # the same id twice
+        [{"id": "fc", "client_id": "a", "issuer": "https://x", "scope": "openid address"}],
+        [{"id": "fc", "client_id": "a", "issuer": "https://x", "scope": "openid phone"}],
     ],
 )
 def test_a_configuration_that_cannot_work_is_refused_at_start(items: list[dict]) -> None:
@@ -709,3 +731,31 @@ def test_the_pages_of_a_sign_in_have_fixed_query_counts(citizen: Citizen, db: No
     # identity), their ids and the deployments (the buttons to link others).
     account = queries(citizen.client, reverse("account"))
     assert (signup, account) == (3, 5)
+
+
+@pytest.mark.parametrize("alg", ["none", "HS256"])
+def test_a_token_not_signed_with_the_providers_keys_is_refused(
+    alg: str, provider: oidc.Provider, db: None
+) -> None:
+    """Algorithm confusion: `none`, or an HMAC keyed with the provider's public key."""
+    import jwt
+    import requests
+
+    from accounts.franceconnect.errors import FranceConnectError
+    from accounts.franceconnect.tokens import decode
+
+    # The HMAC key: public material anyone can read (the provider's key, as PEM-less text).
+    public = requests.get(f"{provider.issuer}/jwks", timeout=5).json()["keys"][0]["x"]
+    claims = {"iss": provider.issuer, "aud": "client-franceconnect", "sub": "x", "exp": 2**31}
+    token = jwt.encode(
+        claims, None if alg == "none" else public, algorithm=alg, headers={"kid": "es256-key"}
+    )
+    with pytest.raises(FranceConnectError) as refused:
+        decode(
+            token,
+            jwks_uri=f"{provider.issuer}/jwks",
+            issuer=provider.issuer,
+            audience="client-franceconnect",
+            algorithms=["ES256", "RS256"],
+        )
+    assert refused.value.code == "signature"

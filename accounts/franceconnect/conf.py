@@ -14,6 +14,7 @@ from typing import Any
 PROVIDER = "franceconnect_oidc"
 DEFAULT_SCOPE = "openid given_name family_name email"
 DEFAULT_ACR_VALUES = "eidas1"
+REMOVED_SCOPES = {"address", "phone", "preferred_username"}
 FIELDS = {
     "id", "name", "client_id", "secret", "issuer", "server_url", "scope", "acr_values",
     "signed_userinfo", "post_logout_redirect_uri", "verifies_identity", "prompt",
@@ -52,6 +53,10 @@ def app(item: Mapping[str, Any]) -> dict[str, Any]:
     if item["id"] == PROVIDER:
         raise ConfigurationError(f"FranceConnect: the id {PROVIDER!r} is reserved")
     scope = _words(item.get("scope"), DEFAULT_SCOPE)
+    # FranceConnect v2 removed them; asking would fail every sign-in.
+    removed = sorted(set(scope) & REMOVED_SCOPES)
+    if removed:
+        raise ConfigurationError(f"FranceConnect: the scopes {removed} are not served")
     if "openid" not in scope:
         scope.insert(0, "openid")
     return {

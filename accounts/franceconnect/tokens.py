@@ -28,7 +28,7 @@ def _keys_cache_key(jwks_uri: str) -> str:
     return f"franceconnect:jwks:{jwks_uri}"
 
 
-def fetch_keys(jwks_uri: str, *, refresh: bool = False) -> jwt.PyJWKSet:
+def fetch_keys(jwks_uri: str, *, refresh: bool = False) -> list[jwt.PyJWK]:
     """Return the provider's public keys, from the cache unless `refresh`."""
     data = None if refresh else cache.get(_keys_cache_key(jwks_uri))
     if data is None:
@@ -41,13 +41,13 @@ def fetch_keys(jwks_uri: str, *, refresh: bool = False) -> jwt.PyJWKSet:
             raise FranceConnectError("unavailable") from error
         cache.set(_keys_cache_key(jwks_uri), data, KEYS_TTL)
     try:
-        return jwt.PyJWKSet.from_dict(data)
-    except jwt.PyJWTError as error:
-        raise FranceConnectError("signature") from error
+        return jwt.PyJWKSet.from_dict(data).keys
+    except jwt.PyJWTError:
+        return []  # no usable key (an empty or foreign set): none verifies anything
 
 
-def _key_for(keys: jwt.PyJWKSet, kid: str | None) -> jwt.PyJWK | None:
-    for key in keys.keys:
+def _key_for(keys: list[jwt.PyJWK], kid: str | None) -> jwt.PyJWK | None:
+    for key in keys:
         if key.key_id == kid:
             return key
     return None
