@@ -13,6 +13,19 @@ from debates import moderation
 from debates.models import HideReason
 
 
+def choosing_organisers(request: HttpRequest) -> bool:
+    """Return whether this is the organisers autocomplete of a consultation its user may edit."""
+    match = request.resolver_match
+    return bool(
+        match
+        and match.url_name == "autocomplete"
+        and request.GET.get("app_label") == "debates"
+        and request.GET.get("model_name") == "consultation"
+        and request.GET.get("field_name") == "organisers"
+        and request.user.has_perm("debates.change_consultation")
+    )
+
+
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
     list_display = ("username", "display_name", "email", "verified_at", "is_staff")
@@ -52,6 +65,13 @@ class UserAdmin(BaseUserAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return request.user.is_superuser
+
+    def has_view_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
+        # Organisers choose co-organisers through the consultation form's
+        # autocomplete, which asks this admin; they see no account list.
+        return super().has_view_permission(request, obj) or (
+            obj is None and choosing_organisers(request)
+        )
 
     actions = [
         "verify_identity",

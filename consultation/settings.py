@@ -40,7 +40,7 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 SITE_ID = 1
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "consultation.admin_site.SiteAdminConfig",  # django.contrib.admin, branded
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -153,7 +153,17 @@ SOCIALACCOUNT_ADAPTER = "accounts.adapters.SocialAccountAdapter"
 SOCIALACCOUNT_LOGIN_ON_GET = False
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
-MFA_TOTP_ISSUER = os.environ.get("MFA_TOTP_ISSUER", "Consultation citoyenne")
+# The platform's identity, set by the operator. SITE_NAME empty means the
+# translated default, « Consultation citoyenne ». SITE_LOGO_URL is a static
+# path (e.g. "brand/logo.svg") or an absolute path; BRAND_PRIMARY_COLOR and
+# BRAND_ACCENT_COLOR are #rrggbb colours served as CSS custom properties by
+# /brand.css (a system check refuses colours below WCAG AA contrast).
+SITE_NAME = os.environ.get("SITE_NAME", "")
+SITE_DOMAIN = os.environ.get("SITE_DOMAIN", "127.0.0.1:8000")
+SITE_LOGO_URL = os.environ.get("SITE_LOGO_URL", "")
+BRAND_PRIMARY_COLOR = os.environ.get("BRAND_PRIMARY_COLOR", "")
+BRAND_ACCENT_COLOR = os.environ.get("BRAND_ACCENT_COLOR", "")
+MFA_TOTP_ISSUER = os.environ.get("MFA_TOTP_ISSUER", SITE_NAME or "Consultation citoyenne")
 # Staff (moderators, organisers) must set up two-factor authentication
 # before they reach the admin; set STAFF_REQUIRE_2FA=false to relax it.
 STAFF_REQUIRE_2FA = env_bool("STAFF_REQUIRE_2FA", True)

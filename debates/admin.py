@@ -22,6 +22,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from debates import moderation
@@ -32,7 +33,6 @@ from debates.models import (
     Contribution,
     Debate,
     Endorsement,
-    HideReason,
     ModerationEvent,
     Proposal,
     Report,
@@ -48,7 +48,8 @@ def scope(request: HttpRequest) -> QuerySet[Consultation]:
 
 
 class HideForm(forms.Form):
-    reason = forms.ChoiceField(label=_("Motif (public)"), choices=HideReason.choices)
+    # The import-only reason is not a moderator's decision: never offered.
+    reason = forms.ChoiceField(label=_("Motif (public)"), choices=moderation.HIDE_CHOICES)
     note = forms.CharField(
         label=_("Précision (publique, facultative)"),
         required=False,
@@ -91,7 +92,10 @@ class ModerationActions:
     def hide_selected(self, request: HttpRequest, queryset: QuerySet[Any]) -> HttpResponse | None:
         items = contributions_of(request, queryset)
         self._refuse_outside_scope(request, items)
-        form = HideForm(request.POST if "apply" in request.POST else None)
+        form = HideForm(
+            request.POST if "apply" in request.POST else None,
+            initial={"reason": moderation.most_reported_reason(items)},
+        )
         if form.is_valid():
             done = 0
             for item in items:
@@ -105,7 +109,7 @@ class ModerationActions:
         context = {
             **admin.site.each_context(request),
             "title": _("Masquer des contributions"),
-            "items": items,
+            "items": moderation.in_context(items),
             "form": form,
             "action": "hide_selected",
             "opts": self.model._meta,  # type: ignore[attr-defined]
@@ -287,7 +291,9 @@ class QueueConsultationFilter(admin.SimpleListFilter):
 
 @admin.register(ReportedContribution)
 class ModerationQueueAdmin(ModerationActions, admin.ModelAdmin):
-    list_display = ("number", "kind", "excerpt", "open_reports", "reasons", "state")
+    # Three columns, so that the text and the reasons fit beside the menu and
+    # the filters at 1280 px (number, kind, open reports and state share the first).
+    list_display = ("entry", "excerpt", "reasons")
     list_filter = (QueueConsultationFilter, HiddenFilter)
     list_display_links = None
     search_fields = ("=number",)
@@ -332,6 +338,21 @@ class ModerationQueueAdmin(ModerationActions, admin.ModelAdmin):
     def has_module_permission(self, request: HttpRequest) -> bool:
         return self.has_view_permission(request)
 
+    @admin.display(description=_("contribution"), ordering="number")
+    def entry(self, obj: Contribution) -> str:
+        return format_html(
+            "{}<br><small>{}</small><br>{}{}",
+            obj.number,
+            obj.get_kind_display(),
+            ngettext(
+                "%(open)d signalement ouvert sur %(all)d",
+                "%(open)d signalements ouverts sur %(all)d",
+                obj.open_count,  # type: ignore[attr-defined]
+            )
+            % {"open": obj.open_count, "all": obj.report_count},  # type: ignore[attr-defined]
+            format_html("<br><strong>{}</strong>", _("masquée")) if obj.is_hidden else "",
+        )
+
     @admin.display(description=_("texte en contexte"))
     def excerpt(self, obj: Contribution) -> str:
         if obj.kind == "proposal":
@@ -361,14 +382,13 @@ class ModerationQueueAdmin(ModerationActions, admin.ModelAdmin):
             mark_safe("<br>"),
             "{}{}",
             (
-                (r.get_reason_display(), f" : {r.comment}" if r.comment else "")
+                (
+                    r.get_reason_display(),
+                    f" : {Truncator(r.comment).chars(160)}" if r.comment else "",
+                )
                 for r in obj.open_list  # type: ignore[attr-defined]
             ),
         )
-
-    @admin.display(description=_("état"))
-    def state(self, obj: Contribution) -> str:
-        return str(_("masquée")) if obj.is_hidden else ""
 
 
 @admin.register(Report)
@@ -480,7 +500,8 @@ class ConsultationAdmin(SimpleHistoryAdmin):
     list_filter = ("is_draft",)
     search_fields = ("title", "slug")
     prepopulated_fields = {"slug": ("title",)}
-    filter_horizontal = ("organisers",)
+    # Thousands of accounts after an import: search them, never list them all.
+    autocomplete_fields = ("organisers",)
     inlines = [DebateInline, CalendarChangeInline]
     actions = ["close_now", "reopen_for_a_week", "publish"]
 
@@ -526,11 +547,26 @@ class ConsultationAdmin(SimpleHistoryAdmin):
         return items
 
     @admin.action(description=_("Clore maintenant"))
-    def close_now(self, request: HttpRequest, queryset: QuerySet[Consultation]) -> None:
-        for consultation in self._schedulable(request, queryset):
+    def close_now(
+        self, request: HttpRequest, queryset: QuerySet[Consultation]
+    ) -> HttpResponse | None:
+        items = self._schedulable(request, queryset)
+        if "apply" not in request.POST:
+            # Closing cannot be taken back silently: say what happens, then act
+            # only on the confirming POST.
+            context = {
+                **admin.site.each_context(request),
+                "title": _("Clore maintenant"),
+                "items": items,
+                "action": "close_now",
+                "opts": self.model._meta,
+            }
+            return TemplateResponse(request, "admin/debates/close_confirmation.html", context)
+        for consultation in items:
             if consultation.is_open:
                 moderation.close_now(consultation=consultation, by=request.user)  # type: ignore[arg-type]
         self.message_user(request, _("Consultation(s) close(s)."), messages.SUCCESS)
+        return None
 
     @admin.action(description=_("Rouvrir pour sept jours"))
     def reopen_for_a_week(self, request: HttpRequest, queryset: QuerySet[Consultation]) -> None:

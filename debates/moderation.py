@@ -8,6 +8,8 @@ consultation page.
 
 from __future__ import annotations
 
+from collections import Counter
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -15,12 +17,14 @@ from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from consultation.site import absolute_url
 from debates.interchange import BLANKED_URL
 from debates.models import (
     Argument,
@@ -41,6 +45,13 @@ from debates.models import (
 
 MODERATORS_GROUP = "Modérateurs"
 ORGANISERS_GROUP = "Organisateurs"
+
+# What a moderator may choose: every reason but the import-only one (a
+# contribution the original platform never published is not a decision).
+HIDE_CHOICES = [
+    ("", "---------"),
+    *((value, label) for value, label in HideReason.choices if value != HideReason.UNPUBLISHED),
+]
 
 
 def concrete(contribution: Contribution) -> Proposal | Argument | Source:
@@ -204,6 +215,65 @@ def has_text(item: Proposal | Argument | Source) -> bool:
     return bool(item.title) and item.url != BLANKED_URL
 
 
+@dataclass(frozen=True)
+class InContext:
+    """A contribution as a moderator judges it: its text, where it stands, its reports."""
+
+    item: Proposal | Argument | Source
+    proposal: Proposal
+    reports: list[Report]
+
+    @property
+    def reasons(self) -> list[tuple[str, int]]:
+        """Return each reason reporters gave with how many gave it, most given first."""
+        counts = Counter(report.get_reason_display() for report in self.reports)
+        return counts.most_common()
+
+
+def in_context(items: list[Contribution]) -> list[InContext]:
+    """Return the contributions with their proposal, debate, consultation and open reports.
+
+    A fixed number of queries whatever the selection's size.
+    """
+    rows = (
+        Contribution.objects.filter(pk__in=[item.pk for item in items])
+        .select_related(
+            "author",
+            "as_proposal__debate__consultation",
+            "as_argument__proposal__debate__consultation",
+            "as_source__proposal__debate__consultation",
+        )
+        .prefetch_related(
+            Prefetch(
+                "reports",
+                Report.objects.open().select_related("reporter").order_by("created_at"),
+                to_attr="open_list",
+            )
+        )
+        .order_by("number")
+    )
+    return [InContext(row.concrete, row.thread, row.open_list) for row in rows]  # type: ignore[attr-defined]
+
+
+def most_reported_reason(items: list[Contribution]) -> str:
+    """Return the hide reason matching the report reason given most often, or "" without reports.
+
+    Report and hide reasons share their values (« Autre » included); ties go
+    to the reason listed first, the more specific one.
+    """
+    counts = Counter(
+        Report.objects.open()
+        .filter(contribution__in=[item.pk for item in items])
+        .values_list("reason", flat=True)
+    )
+    offered = [value for value, _label in HIDE_CHOICES if value]
+    ranked = sorted(
+        (value for value in counts if value in offered),
+        key=lambda value: (-counts[value], offered.index(value)),
+    )
+    return ranked[0] if ranked else ""
+
+
 def dismiss_reports(*, contribution: Contribution, actor: User) -> int:
     """Close the open reports of a contribution left visible; return how many."""
     return (
@@ -225,6 +295,8 @@ def tell_author(item: Proposal | Argument | Source, consultation: Consultation) 
             "consultation": consultation,
             "reason": item.get_hidden_reason_display(),
             "note": item.hidden_note,
+            "contribution_url": absolute_url(item.get_absolute_url()),
+            "log_url": absolute_url(reverse("moderation_log", args=[consultation.slug])),
         }
         subject = _("Votre contribution #%(number)s a été masquée") % {"number": item.number}
         body = render_to_string("debates/email/hidden.txt", context)

@@ -205,7 +205,8 @@ def test_closing_now_turns_every_page_read_only_at_once(
     else:
         response = admin_client(olga).post(
             "/admin/debates/consultation/",
-            {"action": "close_now", "_selected_action": [running.pk]},
+            # The confirming POST of the « Clore maintenant » confirmation page.
+            {"action": "close_now", "_selected_action": [running.pk], "apply": "1"},
         )
         assert response.status_code == 302
     running.refresh_from_db()

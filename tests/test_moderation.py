@@ -541,7 +541,7 @@ def test_the_queue_lists_contributions_by_open_reports_with_counts_and_reasons(
     rows = list(response.context["cl"].result_list)
     assert [row.number for row in rows] == [thread.for_bob.number, thread.source.number]
     html = response.content.decode()
-    assert "2 / 2" in html and "1 / 1" in html
+    assert "2 signalements ouverts sur 2" in html and "1 signalement ouvert sur 1" in html
     assert "Données personnelles : Mon nom.<br>Propos injurieux ou haineux" in html
     assert "Bob trouve cela injurieux." in html  # the moderator reads the text in context
 

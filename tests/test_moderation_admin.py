@@ -384,6 +384,8 @@ def consultation_action(name: str) -> Callable[[Client, World], tuple[HttpRespon
             consultation.save()
         before = (consultation.opens_at, consultation.closes_at, consultation.is_draft)
         selection = {"action": name, "_selected_action": [consultation.pk]}
+        if name == "close_now":
+            selection["apply"] = "1"  # the confirming POST of its confirmation page
         response = client.post("/admin/debates/consultation/", selection)
         consultation.refresh_from_db()
         return response, (

@@ -311,6 +311,10 @@ def test_closing_now_turns_the_pages_read_only_and_refuses_a_form_left_open(
     admin.locator(f'input[name="_selected_action"][value="{consultation.pk}"]').check()
     admin.locator('select[name="action"]').select_option("close_now")
     admin.locator('button[name="index"]').click()
+    expect(admin.locator("#content")).to_contain_text("arrête aussitôt la participation")
+    consultation.refresh_from_db()
+    assert consultation.is_open, "closed before the organiser confirmed"
+    admin.get_by_role("button", name="Oui, clore maintenant").click()
     expect(admin.locator(".messagelist")).to_contain_text("Consultation(s) close(s).")
     consultation.refresh_from_db()
     assert not consultation.is_open
