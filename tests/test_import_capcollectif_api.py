@@ -106,7 +106,8 @@ def test_it_imports_every_proposal_argument_and_source_of_the_readme(dump: Impor
     assert arguments.filter(stance=Stance.AGAINST).count() == 2034
     assert Source.objects.filter(proposal__in=proposals).count() == 326
     assert "722 fichier(s) (26 vide(s), réponses 404)" in dump.output
-    assert dump.seconds < 60
+    # How long it takes is measured in bench/imports.py, as a rate: a timed
+    # assertion here would fail on a busy machine and prove nothing.
 
 
 @pytest.mark.django_db

@@ -134,7 +134,8 @@ def test_it_imports_every_row_the_readme_counts(rua: Imported) -> None:
     # 9,601 vote rows, one of them twice the same (same vote id, voter, proposal).
     assert Vote.objects.filter(proposal__in=proposals).count() == 9600
     assert "9601 ligne(s), 1 doublon(s)" in rua.output
-    assert rua.seconds < 60
+    # How long it takes is measured in bench/imports.py, as a rate: a timed
+    # assertion here would fail on a busy machine and prove nothing.
 
 
 @pytest.mark.django_db
