@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Any
 
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from allauth.socialaccount.models import SocialAccount
+from allauth.usersessions.adapter import get_adapter as usersessions_adapter
+from allauth.usersessions.models import UserSession
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.models import User, VerificationMethod
+
+security_log = logging.getLogger("accounts.security")
 
 
 def verify(
@@ -68,6 +74,20 @@ def delete_account(*, user: User) -> None:
     user.save()
     user.groups.clear()
     user.user_permissions.clear()
+    security_log.info("account deleted: account=%s", user.pk)
+
+
+def end_sessions(*, users: QuerySet[User]) -> int:
+    """Sign the users out on every device: delete their sessions. Return how many ended.
+
+    allauth.usersessions records each session opened by signing in; ending
+    one deletes the Django session it names, so its cookie leads nowhere.
+    """
+    sessions = list(UserSession.objects.filter(user__in=users))
+    usersessions_adapter().end_sessions(sessions)
+    for session in sessions:
+        security_log.info("session ended: account=%s", session.user_id)
+    return len(sessions)
 
 
 def personal_data(user: User) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core.internal.ratelimit import get_ip
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.models import SocialLogin
 from django.conf import settings
@@ -12,11 +13,22 @@ from django.http import HttpRequest
 from django.utils.translation import get_language
 
 from accounts import actions
+from accounts.display_names import is_valid_display_name
 from accounts.franceconnect import identity as franceconnect
 from accounts.models import User, VerificationMethod
 
 
 class AccountAdapter(DefaultAccountAdapter):
+    def _get_login_attempts_cache_key(self, request: HttpRequest, **credentials: Any) -> str:
+        """Count failed sign-ins per account *and client* (ACCOUNT_RATE_LIMITS "key").
+
+        allauth keys them by account alone, so five wrong passwords typed by
+        anyone anywhere lock the owner out too. With the client's address in
+        the key, an attacker exhausts only their own tries; the address comes
+        from X-Forwarded-For only behind a trusted proxy (TRUSTED_PROXY_COUNT).
+        """
+        return f"{super()._get_login_attempts_cache_key(request, **credentials)}:{get_ip(request)}"
+
     def save_user(self, request: HttpRequest, user: User, form: Any, commit: bool = True) -> User:
         # Emails go out later (moderation notices): remember the signup's language.
         user.language = get_language() or settings.LANGUAGE_CODE
@@ -50,8 +62,13 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         name = " ".join(
             part for part in (data.get("first_name"), data.get("last_name")) if part
         ) or data.get("name", "")
+        # A provider's name passes the same rules as a typed one; otherwise the
+        # signup form asks for one (accounts/forms.py), see is_auto_signup_allowed.
         if name and not user.display_name:
-            user.display_name = name[:150]
+            if is_valid_display_name(name[:150]):
+                user.display_name = name[:150]
+            else:
+                user._provider_name_refused = True  # type: ignore[attr-defined]
         return user
 
     def save_user(self, request: HttpRequest, sociallogin: SocialLogin, form: Any = None) -> User:
@@ -62,6 +79,9 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
     def is_auto_signup_allowed(self, request: HttpRequest, sociallogin: SocialLogin) -> bool:
         # FranceConnect: the citizen chooses the public name before anything is published.
         if franceconnect.is_franceconnect(sociallogin):
+            return False
+        # A provider's name that breaks the display-name rules: the form asks for one.
+        if getattr(sociallogin.user, "_provider_name_refused", False):
             return False
         return super().is_auto_signup_allowed(request, sociallogin)
 

@@ -80,6 +80,7 @@ class UserAdmin(BaseUserAdmin):
         "block",
         "unblock",
         "hide_all_contributions",
+        "end_sessions",
     ]
 
     def _verify(self, request: HttpRequest, queryset: QuerySet[User], method: str) -> None:
@@ -127,3 +128,13 @@ class UserAdmin(BaseUserAdmin):
                 reason=HideReason.SPAM,  # type: ignore[arg-type]
             )
         self.message_user(request, _("%d contribution(s) masquée(s).") % hidden, messages.SUCCESS)
+
+    @admin.action(
+        description=_("Fermer toutes leurs sessions (déconnexion sur tous leurs appareils)")
+    )
+    def end_sessions(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        # Only a superuser signs out staff accounts.
+        if not request.user.is_superuser:
+            queryset = queryset.filter(is_staff=False, is_superuser=False)
+        ended = actions.end_sessions(users=queryset)
+        self.message_user(request, _("%d session(s) fermée(s).") % ended, messages.SUCCESS)

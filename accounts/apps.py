@@ -1,5 +1,19 @@
+from typing import Any
+
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
+
+
+def create_cache_table(using: str = "default", **kwargs: Any) -> None:
+    """Create the database cache's table, if the settings use one, after every migrate.
+
+    `createcachetable` does nothing when the table exists or when the cache is
+    elsewhere (Redis, local memory), so a deploy needs no extra command.
+    """
+    from django.core.management import call_command
+
+    call_command("createcachetable", database=using, verbosity=0)
 
 
 class AccountsConfig(AppConfig):
@@ -11,6 +25,11 @@ class AccountsConfig(AppConfig):
         # a signed-in account (process=connect); its signal is the one place.
         from allauth.socialaccount.signals import social_account_added
 
+        from accounts import checks, security_log  # noqa: F401  (checks register on import)
         from accounts.adapters import verify_on_link
 
         social_account_added.connect(verify_on_link, dispatch_uid="accounts.verify_on_link")
+        security_log.connect()
+        post_migrate.connect(
+            create_cache_table, sender=self, dispatch_uid="accounts.create_cache_table"
+        )

@@ -7,6 +7,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from accounts.display_names import validate_display_name
 from accounts.models import User
 
 
@@ -17,6 +18,7 @@ class SignupForm(forms.Form):
         label=_("Nom affiché"),
         max_length=150,
         help_text=_("Le nom montré sur vos contributions : votre nom ou un pseudonyme."),
+        validators=[validate_display_name],
     )
 
     def signup(self, request: HttpRequest, user: User) -> None:
@@ -34,6 +36,11 @@ class DisplayNameForm(forms.ModelForm):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.fields["display_name"].required = True
         self.fields["language"].required = False
+
+    def clean_display_name(self) -> str:
+        name = self.cleaned_data["display_name"]
+        validate_display_name(name)
+        return name
 
     def clean_language(self) -> str:
         # Left out of the form, the language stays as it was.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from allauth.account.decorators import reauthentication_required
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
@@ -66,6 +67,9 @@ def download_data(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+# A stolen session must not be enough: a fresh password, TOTP or emailed code
+# (allauth's reauthentication, at most ACCOUNT_REAUTHENTICATION_TIMEOUT old).
+@reauthentication_required
 def delete_account(request: HttpRequest) -> HttpResponse:
     form = DeleteAccountForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

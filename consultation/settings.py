@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "allauth.socialaccount.providers.openid_connect",
     "allauth.socialaccount.providers.github",
     "allauth.mfa",
+    "allauth.usersessions",
     "accounts",
     "accounts.franceconnect",
     "debates",
@@ -80,6 +81,8 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "accounts.middleware.StaffTwoFactorMiddleware",
+    "accounts.middleware.StaffSessionTimeoutMiddleware",
+    "accounts.middleware.NoStoreMiddleware",
 ]
 
 ROOT_URLCONF = "consultation.urls"
@@ -133,10 +136,16 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
+# OWASP ASVS 5.0 level 2: at least 12 characters, and no password from the
+# lists attackers try first, even with digits or symbols added (accounts/passwords.py).
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "accounts.passwords.CommonPasswordCoreValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "account_login"
@@ -144,9 +153,22 @@ LOGIN_REDIRECT_URL = "/"
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_SIGNUP_FORM_CLASS = "accounts.forms.SignupForm"
+# The signup form hashes the password even when the email is taken, so both
+# answers take the same time (accounts/signup.py).
+ACCOUNT_FORMS = {"signup": "accounts.signup.SignupForm"}
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+# A stolen session cannot change the email, the password or the two-factor
+# devices, nor delete the account, without a fresh password, TOTP or a code
+# sent to a confirmed address (within ACCOUNT_REAUTHENTICATION_TIMEOUT seconds).
+ACCOUNT_REAUTHENTICATION_REQUIRED = True
+ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
+# Failed sign-ins: at most 5 per account *and client* in 5 minutes (the key
+# includes the client address, accounts/adapters.py), so an attacker elsewhere
+# cannot lock the owner out; at most 10 a minute from one address, whatever
+# the account. The counts live in the shared cache (CACHES below).
+ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
 ACCOUNT_USER_DISPLAY = "accounts.models.public_name"
 ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
 SOCIALACCOUNT_ADAPTER = "accounts.adapters.SocialAccountAdapter"
@@ -259,8 +281,6 @@ STORAGES = {
     },
 }
 
-# Sessions and cache: a shared cache (REDIS_URL or memcached) lets several app
-# servers run side by side; the local-memory default suits one process.
 # Background work goes through Django's Tasks API (the django-tasks backport
 # on Django 5.2; Django 6 ships the same API as django.tasks). The default
 # backend keeps the queue in the database, so a fresh clone needs no other
@@ -280,12 +300,35 @@ if TASKS_BACKEND == "django_tasks_rq.RQBackend":
         for name in TASKS["default"]["QUEUES"]
     }
 
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# The cache holds the sign-in throttling counts and the used TOTP codes, so in
+# production every worker and app server must share it: Redis with CACHE_URL,
+# else a table in the database (created by `migrate`, accounts/apps.py).
+# Local memory, one per process, only in development; a system check refuses
+# it when DEBUG is off (accounts/checks.py).
 if os.environ.get("CACHE_URL"):
-    CACHES["default"] = {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
-        "LOCATION": os.environ["CACHE_URL"],
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ["CACHE_URL"],
+        }
     }
+elif DEBUG:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "django_cache",
+        }
+    }
+
+# Sessions live in the database. Everyone: SESSION_COOKIE_AGE seconds (two
+# weeks by default) from the last change of the session. Staff: signed out
+# after STAFF_SESSION_IDLE_TIMEOUT seconds without a request (30 minutes by
+# default, accounts/middleware.py). allauth.usersessions lists one's sessions
+# on /comptes/sessions/ and ends the others.
+SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(14 * 24 * 3600)))
+STAFF_SESSION_IDLE_TIMEOUT = int(os.environ.get("STAFF_SESSION_IDLE_TIMEOUT", "1800"))
 
 # Content Security Policy: the pages load nothing from elsewhere and run no
 # inline script, so a strict policy costs nothing and blunts any injection.
@@ -301,9 +344,43 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# HTTPS. In production the app redirects plain HTTP to HTTPS and sends HSTS
+# for a year (subdomains included, preload-ready), each switchable for a
+# proxy that does it already. `manage.py check --deploy` passes with these
+# defaults (tests/test_security_settings.py); a protection the operator turns
+# off on purpose has its warning silenced rather than failing every check.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0" if DEBUG else "31536000"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+
+# A check stays quiet only for a protection the operator turned off by name.
+_TURNED_OFF = {
+    "security.W008": "SECURE_SSL_REDIRECT" in os.environ and not SECURE_SSL_REDIRECT,
+    "security.W004": "SECURE_HSTS_SECONDS" in os.environ and not SECURE_HSTS_SECONDS,
+    "security.W005": "SECURE_HSTS_INCLUDE_SUBDOMAINS" in os.environ
+    and not SECURE_HSTS_INCLUDE_SUBDOMAINS,
+    "security.W021": "SECURE_HSTS_PRELOAD" in os.environ and not SECURE_HSTS_PRELOAD,
+}
+SILENCED_SYSTEM_CHECKS = [check for check, off in _TURNED_OFF.items() if off]
+# X-Forwarded-Proto and X-Forwarded-For come from the client unless a proxy in
+# front overwrites them: trust them only when the operator says one does
+# (BEHIND_PROXY=true). TRUSTED_PROXY_COUNT proxies append to X-Forwarded-For;
+# allauth reads the client address there for its rate limits.
+BEHIND_PROXY = env_bool("BEHIND_PROXY", False)
+if BEHIND_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+ALLAUTH_TRUSTED_PROXY_COUNT = int(
+    os.environ.get("TRUSTED_PROXY_COUNT", "1" if BEHIND_PROXY else "0")
+)
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
+# The __Host- prefix: the browser keeps such a cookie only when it is Secure,
+# has Path=/ and no Domain, so no subdomain or plain-HTTP page can plant or
+# overwrite it. Django's defaults give Path=/ and no Domain.
+if not DEBUG:
+    SESSION_COOKIE_NAME = "__Host-sessionid"
+    CSRF_COOKIE_NAME = "__Host-csrftoken"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
@@ -321,4 +398,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
+    # Sign-ins, failed sign-ins and account changes (accounts/security_log.py).
+    "loggers": {"accounts.security": {"level": os.environ.get("SECURITY_LOG_LEVEL", "INFO")}},
 }

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 from uuid import UUID
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -27,11 +28,43 @@ from debates.models import (
 )
 
 
+class PostingTooFast(Exception):
+    """The author already published POSTING_RATE_LIMIT contributions in the window."""
+
+
+def _take_posting_turn(author: User) -> None:
+    """Refuse a post beyond the author's rate limit; call inside the posting transaction.
+
+    The count and the insert must be one step: counted outside the inserting
+    transaction, 20 parallel posts against a limit of 10 made 16 rows. The
+    lock on the author's row (held until the transaction ends) queues that
+    author's posts, so each counts the rows of those before it; other authors
+    do not wait. SQLite has no row locks: its IMMEDIATE transactions
+    (settings.py) already run one write at a time.
+    """
+    User.objects.select_for_update().filter(pk=author.pk).values_list("pk", flat=True).get()
+    if posted_recently(author=author, seconds=settings.POSTING_RATE_WINDOW) >= (
+        settings.POSTING_RATE_LIMIT
+    ):
+        raise PostingTooFast
+
+
 @transaction.atomic
 def post_proposal(
-    *, debate: Debate, author: User, title: str, body: str, submission_token: UUID | None = None
+    *,
+    debate: Debate,
+    author: User,
+    title: str,
+    body: str,
+    submission_token: UUID | None = None,
+    rate_limited: bool = False,
 ) -> Proposal:
-    """Publish a proposal under the next public number."""
+    """Publish a proposal under the next public number.
+
+    With `rate_limited`, raise PostingTooFast beyond the author's posting limit.
+    """
+    if rate_limited:
+        _take_posting_turn(author)
     return Proposal.objects.create(
         number=NumberSequence.next_number(),
         debate=debate,
@@ -50,8 +83,11 @@ def post_argument(
     stance: Stance | str,
     body: str,
     submission_token: UUID | None = None,
+    rate_limited: bool = False,
 ) -> Argument:
-    """Publish an argument pour or contre under the next public number."""
+    """Publish an argument pour or contre under the next public number (see post_proposal)."""
+    if rate_limited:
+        _take_posting_turn(author)
     return Argument.objects.create(
         number=NumberSequence.next_number(),
         proposal=proposal,
@@ -71,8 +107,11 @@ def post_source(
     url: str,
     description: str = "",
     submission_token: UUID | None = None,
+    rate_limited: bool = False,
 ) -> Source:
-    """Deposit a source under the next public number."""
+    """Deposit a source under the next public number (see post_proposal)."""
+    if rate_limited:
+        _take_posting_turn(author)
     return Source.objects.create(
         number=NumberSequence.next_number(),
         proposal=proposal,

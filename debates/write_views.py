@@ -6,7 +6,6 @@ before touching a form, and writes through `debates.actions`.
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.db import IntegrityError
@@ -41,11 +40,8 @@ def refuse(request: HttpRequest, decision: Decision, next_url: str) -> HttpRespo
     )
 
 
-def too_fast(request: HttpRequest, back_url: str) -> HttpResponse | None:
-    """Return a 429 page when the user posted too much in the last window, else None."""
-    window = settings.POSTING_RATE_WINDOW
-    if actions.posted_recently(author=request.user, seconds=window) < settings.POSTING_RATE_LIMIT:
-        return None
+def too_fast(request: HttpRequest, back_url: str) -> HttpResponse:
+    """Return the 429 page of a post beyond the user's rate limit."""
     message = _(
         "Vous avez publié beaucoup de contributions en peu de temps. "
         "Patientez quelques minutes avant de publier à nouveau : votre texte n'est pas perdu, "
@@ -62,11 +58,12 @@ def _publish(request: HttpRequest, form: Form, create: object, back_url: str) ->
     """
     token = form.cleaned_data.pop("submission_token", None)
     existing = actions.already_submitted(author=request.user, submission_token=token)
-    if existing is None and (slow := too_fast(request, back_url)) is not None:
-        return slow
     if existing is None:
         try:
-            contribution = create(submission_token=token, **form.cleaned_data)  # type: ignore[operator]
+            # The limit is counted in the inserting transaction (actions.PostingTooFast).
+            contribution = create(submission_token=token, rate_limited=True, **form.cleaned_data)  # type: ignore[operator]
+        except actions.PostingTooFast:
+            return too_fast(request, back_url)
         except IntegrityError:
             # The same form posted twice at the same instant: the other request won.
             existing = actions.already_submitted(author=request.user, submission_token=token)

@@ -70,6 +70,12 @@ def signed_in_user_id(client: Client) -> str | None:
     return client.session.get("_auth_user_id")
 
 
+def reauthenticate(client: Client, password: str = PASSWORD) -> None:
+    """Type the password again, as allauth asks before a sensitive change."""
+    response = client.post(reverse("account_reauthenticate"), {"password": password})
+    assert response.status_code == 302, response.content.decode()
+
+
 # Signup and email confirmation
 
 
@@ -330,6 +336,7 @@ def test_the_data_download_requires_signing_in(client: Client, db: None) -> None
 
 def test_deleting_needs_the_confirmation_word(bob: User, client: Client) -> None:
     client.force_login(bob)
+    reauthenticate(client)
     assert client.get("/compte/supprimer/").status_code == 200
     response = client.post("/compte/supprimer/", {"confirm": "oui"})
     assert response.status_code == 400
@@ -360,6 +367,7 @@ def test_deleting_an_account_anonymises_it_and_keeps_its_contributions_and_votes
     assert "Bob Durand" in elsewhere.get("/").content.decode()
 
     client.force_login(bob)
+    reauthenticate(client)
     response = client.post("/compte/supprimer/", {"confirm": "SUPPRIMER"})
     assert response.status_code == 302
     assert response["Location"] == "/"
@@ -418,6 +426,7 @@ def test_a_deleted_accounts_profile_says_so(
         proposal=proposal_of(open_consultation), author=bob, stance=Stance.FOR, body="x"
     )
     client.force_login(bob)
+    reauthenticate(client)
     client.post("/compte/supprimer/", {"confirm": "supprimer"})
     text = visible(client.get(f"/profils/{bob.pk}/").content.decode())
     assert "Compte supprimé" in text
@@ -430,6 +439,7 @@ def test_the_email_of_a_deleted_account_can_sign_up_again(
     bob: User, client: Client, mailoutbox: list[EmailMessage]
 ) -> None:
     client.force_login(bob)
+    reauthenticate(client)
     client.post("/compte/supprimer/", {"confirm": "SUPPRIMER"})
     response = client.post(
         reverse("account_signup"),
@@ -460,6 +470,7 @@ def test_no_signup_can_block_the_deletion_of_another_account(
     )
     assert User.objects.filter(username=f"compte-supprime-{bob.pk}").exists()
     client.force_login(bob)
+    reauthenticate(client)
     response = client.post("/compte/supprimer/", {"confirm": "SUPPRIMER"})
     assert response.status_code == 302
     bob.refresh_from_db()

@@ -308,10 +308,12 @@ def test_signing_in_again_keeps_the_first_verification(
 def test_linking_franceconnect_to_an_existing_account_verifies_it(
     bob: User, client: Client, franceconnect: FakeIdentityProvider
 ) -> None:
-    # A fresh password sign-in, so connecting needs no re-authentication.
     response = client.post(
         reverse("account_login"), {"login": "bob@example.org", "password": PASSWORD}
     )
+    assert response.status_code == 302
+    # Linking an identity provider is a sensitive change: the password again first.
+    response = client.post(reverse("account_reauthenticate"), {"password": PASSWORD})
     assert response.status_code == 302
     response = sign_in_through(client, franceconnect, process="connect")
     assert response.status_code == 302, response.content.decode()[-2000:]
@@ -320,10 +322,24 @@ def test_linking_franceconnect_to_an_existing_account_verifies_it(
     assert bob.verification_method == VerificationMethod.IDENTITY_PROVIDER
 
 
+def test_a_stolen_session_cannot_link_an_identity_provider(
+    bob: User, client: Client, franceconnect: FakeIdentityProvider
+) -> None:
+    """The attack: link one's own FranceConnect to the victim's account, to sign in later."""
+    client.force_login(bob)  # a copy of the session cookie, no password
+    response = sign_in_through(client, franceconnect, process="connect")
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("account_reauthenticate"))
+    assert not SocialAccount.objects.exists()
+    bob.refresh_from_db()
+    assert not bob.is_verified
+
+
 def test_linking_a_provider_that_does_not_verify_leaves_the_account_unverified(
     bob: User, client: Client, other_idp: FakeIdentityProvider
 ) -> None:
     client.post(reverse("account_login"), {"login": "bob@example.org", "password": PASSWORD})
+    client.post(reverse("account_reauthenticate"), {"password": PASSWORD})
     response = sign_in_through(client, other_idp, process="connect")
     assert response.status_code == 302
     assert SocialAccount.objects.get(provider="autre").user == bob
@@ -335,6 +351,7 @@ def test_linking_then_signing_in_through_franceconnect_verifies_the_account(
     bob: User, client: Client, franceconnect: FakeIdentityProvider
 ) -> None:
     client.post(reverse("account_login"), {"login": "bob@example.org", "password": PASSWORD})
+    client.post(reverse("account_reauthenticate"), {"password": PASSWORD})
     sign_in_through(client, franceconnect, process="connect")
     assert SocialAccount.objects.get(provider="franceconnect").user == bob
     client.post(reverse("account_logout"))
