@@ -32,6 +32,9 @@ OPERATOR_VARIABLES = (
     "SECURE_HSTS_SECONDS",
     "SECURE_HSTS_INCLUDE_SUBDOMAINS",
     "SECURE_HSTS_PRELOAD",
+    # Set by the browser tests (Playwright) in this process: not an operator's choice,
+    # and check --deploy rightly refuses it.
+    "DJANGO_ALLOW_ASYNC_UNSAFE",
 )
 
 
