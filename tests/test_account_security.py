@@ -14,17 +14,15 @@ import time_machine
 from allauth.account.models import EmailAddress
 from allauth.mfa import app_settings as mfa_settings
 from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, generate_totp_secret, hotp_value
-from allauth.socialaccount.models import SocialLogin
 from allauth.usersessions.models import UserSession
 from django.contrib.auth.hashers import MD5PasswordHasher
 from django.contrib.auth.models import Group
 from django.core.cache import cache
 from django.core.mail import EmailMessage
-from django.test import Client, RequestFactory
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from accounts.adapters import SocialAccountAdapter
 from accounts.models import User
 from tests.conftest import PASSWORD, make_user
 
@@ -451,21 +449,6 @@ def test_ordinary_names_are_accepted(bob: User, client: Client, name: str) -> No
     )
     bob.refresh_from_db()
     assert bob.display_name == name
-
-
-def test_a_provider_name_that_impersonates_the_platform_is_not_taken(db: None) -> None:
-    """A social signup with « Modération » as name goes to the signup form instead."""
-    request = RequestFactory().get("/")
-    adapter = SocialAccountAdapter(request)
-    sociallogin = SocialLogin(user=User())
-    user = adapter.populate_user(request, sociallogin, {"name": "Modération", "email": "m@ex.net"})
-    sociallogin.user = user
-    assert user.display_name == ""
-    assert adapter.is_auto_signup_allowed(request, sociallogin) is False
-    fine = SocialLogin(user=User())
-    fine.user = adapter.populate_user(request, fine, {"name": "Camille Dupont"})
-    assert fine.user.display_name == "Camille Dupont"
-    assert adapter.is_auto_signup_allowed(request, fine) is True
 
 
 # --- what is logged ----------------------------------------------------------------

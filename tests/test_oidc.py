@@ -279,6 +279,30 @@ def test_a_provider_that_does_not_verify_identity_creates_an_unverified_account(
     assert "réservée aux comptes vérifiés" in response.content.decode()
 
 
+def test_a_provider_name_that_impersonates_the_platform_is_not_taken(
+    client: Client, other_idp: FakeIdentityProvider, db: None
+) -> None:
+    """A provider that calls its user « Modération »: the signup form asks for another name."""
+    other_idp.claims = other_idp.claims | {"name": "Modération"}
+    response = sign_in_through(client, other_idp)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("socialaccount_signup")
+    assert not User.objects.exists()
+    response = client.post(
+        reverse("socialaccount_signup"),
+        {"email": "dominique@example.net", "display_name": "Modération"},
+    )
+    assert response.status_code == 200
+    assert "est un nom que la plateforme utilise elle-même" in response.content.decode()
+    assert not User.objects.exists()
+    response = client.post(
+        reverse("socialaccount_signup"),
+        {"email": "dominique@example.net", "display_name": "Dominique"},
+    )
+    assert response.status_code == 302
+    assert User.objects.get().display_name == "Dominique"
+
+
 def test_a_linked_account_signing_in_again_through_franceconnect_becomes_verified(
     bob: User, client: Client, franceconnect: FakeIdentityProvider
 ) -> None:

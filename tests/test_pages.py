@@ -329,9 +329,7 @@ def test_every_page_carries_a_strict_content_security_policy(
     assert "unsafe-inline" not in policy
 
 
-@pytest.mark.parametrize(
-    ("language", "placeholder"), [("fr", "numéro"), ("en", "number")]
-)
+@pytest.mark.parametrize(("language", "placeholder"), [("fr", "numéro"), ("en", "number")])
 def test_the_about_page_shows_the_permalink_pattern_as_text_not_as_a_tag(
     client: Client, language: str, placeholder: str
 ) -> None:
