@@ -504,6 +504,8 @@ def test_an_email_with_a_local_account_gets_a_way_forward(citizen: Citizen, bob:
         reverse("account_login"), {"login": "bob@example.org", "password": PASSWORD}
     )
     assert citizen.user == bob
+    # Linking is a sensitive change: allauth asks for the password again first.
+    citizen.client.post(reverse("account_reauthenticate"), {"password": PASSWORD})
     account_page = citizen.client.get(reverse("account")).content.decode()
     assert "S’identifier avec" in account_page
     # Still signed in at the provider: it answers at once, without asking again.
@@ -521,6 +523,7 @@ def test_an_email_with_a_local_account_gets_a_way_forward(citizen: Citizen, bob:
 def test_linking_keeps_an_earlier_verification(citizen: Citizen, vera: User) -> None:
     verified_at = vera.verified_at
     citizen.client.force_login(vera)
+    citizen.client.post(reverse("account_reauthenticate"), {"password": PASSWORD})
     page = citizen.at_provider.go(citizen.start(process="connect"))
     citizen.back(citizen.at_provider.log_in(page, "angela"))
     assert SocialAccount.objects.get().user == vera
