@@ -38,6 +38,7 @@ urlpatterns = [
         name="moderation_log",
     ),
     path("", include("debates.opendata.urls")),
+    path("", include("answers.urls")),
     path("consultations/<slug:consultation>/<slug:slug>/", views.debate_detail, name="debate"),
     path(
         "consultations/<slug:consultation>/<slug:slug>/proposer/",
@@ -69,6 +70,7 @@ urlpatterns = [
     path("contributions/<number:number>/signaler/", moderation_views.report, name="report"),
     path("comptes/", include("allauth.urls")),
     path("", include("accounts.urls")),
+    path("", include("followups.urls")),
     path("admin/", admin.site.urls),
     path(
         "a-propos/",

@@ -26,6 +26,8 @@ from debates.models import (
     Vote,
     VoteValue,
 )
+from followups import actions as followups
+from followups import events
 
 
 class PostingTooFast(Exception):
@@ -59,13 +61,13 @@ def post_proposal(
     submission_token: UUID | None = None,
     rate_limited: bool = False,
 ) -> Proposal:
-    """Publish a proposal under the next public number.
+    """Publish a proposal under the next public number; its author follows it.
 
     With `rate_limited`, raise PostingTooFast beyond the author's posting limit.
     """
     if rate_limited:
         _take_posting_turn(author)
-    return Proposal.objects.create(
+    proposal = Proposal.objects.create(
         number=NumberSequence.next_number(),
         debate=debate,
         author=author,
@@ -73,6 +75,8 @@ def post_proposal(
         body=body,
         submission_token=submission_token,
     )
+    followups.author_follows(author=author, proposal=proposal)
+    return proposal
 
 
 @transaction.atomic
@@ -88,7 +92,7 @@ def post_argument(
     """Publish an argument pour or contre under the next public number (see post_proposal)."""
     if rate_limited:
         _take_posting_turn(author)
-    return Argument.objects.create(
+    argument = Argument.objects.create(
         number=NumberSequence.next_number(),
         proposal=proposal,
         author=author,
@@ -96,6 +100,8 @@ def post_argument(
         body=body,
         submission_token=submission_token,
     )
+    events.reply_posted(argument, proposal)
+    return argument
 
 
 @transaction.atomic
@@ -112,7 +118,7 @@ def post_source(
     """Deposit a source under the next public number (see post_proposal)."""
     if rate_limited:
         _take_posting_turn(author)
-    return Source.objects.create(
+    source = Source.objects.create(
         number=NumberSequence.next_number(),
         proposal=proposal,
         author=author,
@@ -121,6 +127,8 @@ def post_source(
         description=description,
         submission_token=submission_token,
     )
+    events.reply_posted(source, proposal)
+    return source
 
 
 def already_submitted(*, author: User, submission_token: UUID | None) -> Contribution | None:

@@ -17,18 +17,19 @@ import json
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Generic, TypedDict, TypeVar
 
 from django.contrib.auth.validators import UnicodeUsernameValidator
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
 from django.db.models import Case, F, Prefetch, QuerySet, Value, When
 from django.utils import timezone
 
 from accounts.models import User, VerificationMethod
+from answers.models import Answer, AnswerState, Results
 from debates.models import (
     Argument,
     Consultation,
@@ -42,10 +43,11 @@ from debates.models import (
 )
 
 FORMAT = "consultation-interchange"
-# The version exports write. Version 2 added the `hidden` object of contributions.
-VERSION = 2
-# The versions imports read: a version 1 document is a version 2 one without `hidden`.
-READABLE_VERSIONS = (1, 2)
+# The version exports write. Version 2 added the `hidden` object of contributions,
+# version 3 the organisers' `answer` on proposals and the consultation's `results`.
+VERSION = 3
+# The versions imports read: each is the next one without what it added.
+READABLE_VERSIONS = (1, 2, 3)
 
 # How many colliding numbers a refusal lists before « … et N autres ».
 SHOWN_COLLISIONS = 5
@@ -176,13 +178,35 @@ def _hiding(contribution: Contribution) -> dict[str, Any]:
     }
 
 
-def _proposal_entry(proposal: Proposal, author: str, blank_hidden: bool) -> dict[str, Any]:
+def _answer(proposal: Proposal, with_answers: bool) -> dict[str, Any]:
+    """Return the `answer` key of an answered proposal (needs select_related("answer"))."""
+    if not with_answers:
+        return {}
+    try:
+        answer = proposal.answer  # type: ignore[attr-defined]
+    except ObjectDoesNotExist:
+        return {}
+    return {
+        "answer": {
+            "state": answer.state,
+            "text": answer.text,
+            "answered_on": answer.answered_on.isoformat(),
+            "link": answer.link,
+            "publish_at": _iso(answer.publish_at),
+        }
+    }
+
+
+def _proposal_entry(
+    proposal: Proposal, author: str, blank_hidden: bool, with_answers: bool = True
+) -> dict[str, Any]:
     """Return a proposal's entry without its arguments and sources."""
     blank = blank_hidden and proposal.is_hidden
     return (
         _stamp(proposal, author)
         | {"title": "" if blank else proposal.title, "body": "" if blank else proposal.body}
         | _hiding(proposal)
+        | _answer(proposal, with_answers)
     )
 
 
@@ -215,19 +239,19 @@ def _source_entry(source: Source, author: str, blank_hidden: bool) -> dict[str, 
     )
 
 
-def _head(consultation: Consultation) -> dict[str, Any]:
-    """Return the keys of the document that come before its authors."""
-    return {
-        "format": FORMAT,
-        "version": VERSION,
-        "consultation": {
-            "slug": consultation.slug,
-            "title": consultation.title,
-            "description": consultation.description,
-            "opens_at": _iso(consultation.opens_at),
-            "closes_at": _iso(consultation.closes_at),
-        },
+def _head(consultation: Consultation, with_answers: bool = True) -> dict[str, Any]:
+    """Return the keys of the document that come before its authors (one query for results)."""
+    head: dict[str, Any] = {
+        "slug": consultation.slug,
+        "title": consultation.title,
+        "description": consultation.description,
+        "opens_at": _iso(consultation.opens_at),
+        "closes_at": _iso(consultation.closes_at),
     }
+    results = Results.objects.filter(consultation=consultation).first() if with_answers else None
+    if results is not None:
+        head["results"] = {"text": results.text, "publish_at": _iso(results.publish_at)}
+    return {"format": FORMAT, "version": VERSION, "consultation": head}
 
 
 def _debate_entry(debate: Debate) -> dict[str, Any]:
@@ -245,10 +269,16 @@ def export_consultation(
     *,
     author_key: AuthorKey = username_key,
     blank_hidden: bool = False,
+    with_answers: bool = True,
 ) -> dict[str, Any]:
     """Return the whole consultation as an interchange document.
 
-    Four queries whatever the size: debates, then proposals, arguments and
+    `with_answers`: the organisers' answers and results text, scheduled ones
+    included (the public file leaves them out: it is frozen at the close, and
+    answers come later; they have their own live files).
+
+    Five queries whatever the size (four without answers): the results text,
+    debates, then proposals (with their answers), arguments and
     sources each with their author joined. Contributions come in number order
     and authors in key order, so exporting twice gives the same document.
     Hidden contributions carry their `hidden` object and their text, unless
@@ -260,7 +290,7 @@ def export_consultation(
         consultation.debates.order_by("position", "pk").prefetch_related(
             Prefetch(
                 "proposals",
-                queryset=Proposal.objects.select_related("author").order_by("number"),
+                queryset=Proposal.objects.select_related("author", "answer").order_by("number"),
             ),
             Prefetch(
                 "proposals__arguments",
@@ -283,7 +313,7 @@ def export_consultation(
     for debate in debates:
         proposal_entries = []
         for proposal in debate.proposals.all():
-            entry = _proposal_entry(proposal, key(proposal), blank_hidden)
+            entry = _proposal_entry(proposal, key(proposal), blank_hidden, with_answers)
             entry["arguments"] = [
                 _argument_entry(argument, key(argument), blank_hidden)
                 for argument in proposal.arguments.all()
@@ -294,7 +324,7 @@ def export_consultation(
             ]
             proposal_entries.append(entry)
         debate_entries.append(_debate_entry(debate) | {"proposals": proposal_entries})
-    return _head(consultation) | {
+    return _head(consultation, with_answers) | {
         "authors": [_author_entry(authors[name], name) for name in sorted(authors)],
         "debates": debate_entries,
     }
@@ -383,9 +413,10 @@ def _author_ids(consultation: Consultation) -> QuerySet[Any]:
 
 
 def _export_pieces(
-    consultation: Consultation, author_key: AuthorKey, blank_hidden: bool
+    consultation: Consultation, author_key: AuthorKey, blank_hidden: bool, with_answers: bool
 ) -> Iterator[str]:
-    """Yield the text of the interchange document in small pieces (five queries)."""
+    """Yield the text of the interchange document in small pieces (six queries; five without
+    answers)."""
     # Authors come first in the document: all of them, in one query, before the rest.
     users = list(User.objects.filter(pk__in=_author_ids(consultation)))
     keys = {user.pk: author_key(user) for user in users}
@@ -403,6 +434,7 @@ def _export_pieces(
 
     proposals = _Rows(
         Proposal.objects.filter(debate__consultation=consultation)
+        .select_related("answer")
         .annotate(place=debate_rank("debate_id"))
         .order_by("place", "number")
         .iterator(chunk_size=FETCH_SIZE),
@@ -426,7 +458,8 @@ def _export_pieces(
     ]
 
     def proposal_pieces(proposal: Proposal) -> Iterator[str]:
-        yield _open(_proposal_entry(proposal, keys[proposal.author_id], blank_hidden), 4)
+        entry = _proposal_entry(proposal, keys[proposal.author_id], blank_hidden, with_answers)
+        yield _open(entry, 4)
         for name, rows, entry in lists:
             yield _key(name, 4)
             yield from _array(
@@ -453,7 +486,7 @@ def _export_pieces(
         )
         yield _close(2)
 
-    yield _open(_head(consultation), 0)
+    yield _open(_head(consultation, with_answers), 0)
     yield _key("authors", 0)
     yield from _array((_block(author, 2) for author in authors), 1)
     yield _key("debates", 0)
@@ -466,10 +499,12 @@ def iter_export_consultation(
     *,
     author_key: AuthorKey = username_key,
     blank_hidden: bool = False,
+    with_answers: bool = True,
 ) -> Iterator[bytes]:
     """Yield `dumps(export_consultation(…))` with the same arguments, UTF-8, in chunks.
 
-    Five queries whatever the size, run when the first chunk is asked for: the
+    Six queries whatever the size (five without answers), run when the first
+    chunk is asked for: the results text, the
     authors, the debates, then proposals, arguments and sources each iterated
     FETCH_SIZE rows at a time (a server-side cursor on PostgreSQL). Memory holds
     one fetch of each, one chunk of text and the list of authors: it grows with
@@ -477,7 +512,7 @@ def iter_export_consultation(
     """
     pieces: list[str] = []
     size = 0
-    for piece in _export_pieces(consultation, author_key, blank_hidden):
+    for piece in _export_pieces(consultation, author_key, blank_hidden, with_answers):
         pieces.append(piece)
         size += len(piece)
         if size >= CHUNK_CHARS:
@@ -675,12 +710,28 @@ class _Fields:
 
 
 @dataclass(frozen=True)
+class _ResultsIn:
+    text: str
+    publish_at: datetime
+
+
+@dataclass(frozen=True)
 class _ConsultationIn:
     slug: str
     title: str
     description: str
     opens_at: datetime
     closes_at: datetime
+    results: _ResultsIn | None = None
+
+
+@dataclass(frozen=True)
+class _AnswerIn:
+    state: str
+    text: str
+    answered_on: date
+    link: str
+    publish_at: datetime
 
 
 @dataclass(frozen=True)
@@ -742,6 +793,7 @@ class _ProposalIn(_ContributionIn):
     body: str
     arguments: list[_ArgumentIn]
     sources: list[_SourceIn]
+    answer: _AnswerIn | None = None
 
 
 @dataclass(frozen=True)
@@ -775,6 +827,7 @@ class _Parser:
         self.contributions: list[_ContributionIn] = []
         # The keys every contribution may have besides its own: `hidden` from version 2.
         self.shared_keys: tuple[str, ...] = ("original_number", "updated_at")
+        self.version = VERSION
 
     def document(self, data: object) -> _Document:
         top = _Fields(
@@ -797,6 +850,7 @@ class _Parser:
             )
         if version >= 2:
             self.shared_keys += ("hidden",)
+        self.version = version
         consultation = self.consultation(top.data["consultation"])
         authors = [
             self.author(path, item, consultation)
@@ -820,7 +874,7 @@ class _Parser:
             value,
             "consultation",
             required=("slug", "title", "opens_at", "closes_at"),
-            optional=("description",),
+            optional=("description", "results") if self.version >= 3 else ("description",),
         )
         opens_at = fields.moment("opens_at")
         closes_at = fields.moment("closes_at")
@@ -836,6 +890,60 @@ class _Parser:
             description=fields.text("description", blank=True),
             opens_at=opens_at,
             closes_at=closes_at,
+            results=self.results(fields),
+        )
+
+    def results(self, fields: _Fields) -> _ResultsIn | None:
+        """Read the consultation's `results` (version 3); None when absent."""
+        value = fields.data.get("results")
+        if value is None:
+            return None
+        results = _Fields(value, fields.where("results"), required=("text", "publish_at"))
+        return _ResultsIn(text=results.text("text"), publish_at=results.moment("publish_at"))
+
+    def answer(self, fields: _Fields) -> _AnswerIn | None:
+        """Read a proposal's `answer` (version 3); None when absent."""
+        value = fields.data.get("answer")
+        if value is None:
+            return None
+        answer = _Fields(
+            value,
+            fields.where("answer"),
+            required=("state", "text", "answered_on", "publish_at"),
+            optional=("link",),
+        )
+        state = answer.data["state"]
+        if not isinstance(state, str) or state not in AnswerState.values:
+            raise _fault(
+                answer.where("state"),
+                f"{_describe(state)} n'est pas un état de réponse "
+                f"({', '.join(AnswerState.values)})",
+            )
+        day = answer.data["answered_on"]
+        try:
+            answered_on = date.fromisoformat(day) if isinstance(day, str) else None
+        except ValueError:
+            answered_on = None
+        if answered_on is None:
+            raise _fault(
+                answer.where("answered_on"),
+                f"{_describe(day)} n'est pas une date ISO 8601 (par exemple 2015-11-30)",
+            )
+        link = answer.text("link", blank=True, max_length=_field_max(Answer, "link"))
+        if link:
+            try:
+                URLValidator(schemes=["http", "https"])(link)
+            except ValidationError as exc:
+                raise _fault(
+                    answer.where("link"),
+                    f"{_describe(link)} n'est pas une adresse web (http ou https)",
+                ) from exc
+        return _AnswerIn(
+            state=state,
+            text=answer.text("text"),
+            answered_on=answered_on,
+            link=link,
+            publish_at=answer.moment("publish_at"),
         )
 
     def author(self, path: str, value: object, consultation: _ConsultationIn) -> _AuthorIn:
@@ -962,7 +1070,8 @@ class _Parser:
             value,
             path,
             required=("number", "author", "created_at", "title", "body"),
-            optional=(*self.shared_keys, "arguments", "sources"),
+            optional=(*self.shared_keys, "arguments", "sources")
+            + (("answer",) if self.version >= 3 else ()),
         )
         stamp = self.stamp(fields)
         # The text of a hidden contribution may be blanked (a published file).
@@ -975,6 +1084,7 @@ class _Parser:
             body=body,
             arguments=[self.argument(p, item) for p, item in fields.items("arguments")],
             sources=[self.source(p, item) for p, item in fields.items("sources")],
+            answer=self.answer(fields),
         )
         self.contributions.append(proposal)
         return proposal
@@ -1144,6 +1254,10 @@ def _write(document: _Document, *, renumber: bool) -> ImportResult:
         opens_at=spec.opens_at,
         closes_at=spec.closes_at,
     )
+    if spec.results is not None:
+        Results.objects.create(
+            consultation=consultation, text=spec.results.text, publish_at=spec.results.publish_at
+        )
     counts = {"proposals": 0, "arguments": 0, "sources": 0}
     for debate_spec in document.debates:
         debate = Debate.objects.create(
@@ -1158,6 +1272,15 @@ def _write(document: _Document, *, renumber: bool) -> ImportResult:
                 debate=debate, title=item.title, body=item.body, **numbering(item)
             )
             counts["proposals"] += 1
+            if item.answer is not None:
+                Answer.objects.create(
+                    proposal=proposal,
+                    state=item.answer.state,
+                    text=item.answer.text,
+                    answered_on=item.answer.answered_on,
+                    link=item.answer.link,
+                    publish_at=item.answer.publish_at,
+                )
             for argument in item.arguments:
                 Argument.objects.create(
                     proposal=proposal,

@@ -165,7 +165,7 @@ class Debate(models.Model):
 
     # Addresses of a consultation's own pages, which a debate slug would shadow.
     RESERVED_SLUGS: ClassVar[frozenset[str]] = frozenset(
-        {"moderation", "recherche", "statistiques", "export", "exports", "flux", "feed"}
+        {"moderation", "recherche", "statistiques", "export", "exports", "flux", "feed", "synthese"}
     )
 
     class Meta:

@@ -12,19 +12,14 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Prefetch, Q, QuerySet
-from django.template.loader import render_to_string
-from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from consultation.site import absolute_url
 from debates.interchange import BLANKED_URL
 from debates.models import (
     Argument,
@@ -42,6 +37,7 @@ from debates.models import (
     ReportReason,
     Source,
 )
+from followups import events
 
 MODERATORS_GROUP = "Modérateurs"
 ORGANISERS_GROUP = "Organisateurs"
@@ -156,7 +152,7 @@ def hide(
     item.hidden_note = note
     item.hidden_by = actor
     item.save(update_fields=["hidden_at", "hidden_reason", "hidden_note", "hidden_by"])
-    ModerationEvent.objects.create(
+    logged = ModerationEvent.objects.create(
         consultation=consultation,
         contribution=item,
         action=ModerationAction.HIDE,
@@ -168,7 +164,8 @@ def hide(
     )
     Report.objects.open().filter(contribution=item).update(resolved_at=now, resolved_by=actor)
     if notify:
-        transaction.on_commit(lambda: tell_author(item, consultation))
+        # The author is told by a background task, unless they switched it off.
+        events.moderated(logged)
     return item
 
 
@@ -195,7 +192,7 @@ def unhide(
     item.hidden_note = ""
     item.hidden_by = None
     item.save(update_fields=["hidden_at", "hidden_reason", "hidden_note", "hidden_by"])
-    ModerationEvent.objects.create(
+    logged = ModerationEvent.objects.create(
         consultation=consultation,
         contribution=item,
         action=ModerationAction.UNHIDE,
@@ -203,6 +200,7 @@ def unhide(
         role=role_of(actor, consultation),
         actor=actor,
     )
+    events.moderated(logged)
     return item
 
 
@@ -281,26 +279,6 @@ def dismiss_reports(*, contribution: Contribution, actor: User) -> int:
         .filter(contribution=contribution)
         .update(resolved_at=timezone.now(), resolved_by=actor)
     )
-
-
-def tell_author(item: Proposal | Argument | Source, consultation: Consultation) -> None:
-    """Email the author that moderation hid their contribution, with the reason."""
-    author = item.author
-    if not author.email or author.deleted_at:
-        return
-    with translation.override(author.language or settings.LANGUAGE_CODE):
-        context = {
-            "author": author,
-            "contribution": item,
-            "consultation": consultation,
-            "reason": item.get_hidden_reason_display(),
-            "note": item.hidden_note,
-            "contribution_url": absolute_url(item.get_absolute_url()),
-            "log_url": absolute_url(reverse("moderation_log", args=[consultation.slug])),
-        }
-        subject = _("Votre contribution #%(number)s a été masquée") % {"number": item.number}
-        body = render_to_string("debates/email/hidden.txt", context)
-    send_mail(subject, body, None, [author.email])
 
 
 @transaction.atomic

@@ -33,6 +33,7 @@ class Refusal(StrEnum):
     BLOCKED = "blocked"
     DRAFT = "draft"
     HIDDEN = "hidden"
+    NOT_ORGANISER = "not_organiser"
 
 
 @dataclass(frozen=True)
@@ -154,4 +155,24 @@ def may_report(user: User | AnonymousUser, consultation: Consultation) -> Decisi
         return Decision(Refusal.BLOCKED, _("Votre compte a été bloqué par la modération."))
     if consultation.is_draft:
         return Decision(Refusal.DRAFT, _("Cette consultation n'est pas encore publiée."))
+    return Decision()
+
+
+def may_answer(user: User | AnonymousUser, consultation: Consultation) -> Decision:
+    """Return whether `user` may write official answers and results for `consultation`.
+
+    Answers are not participation: the closing gate does not apply (organisers
+    answer while it is open or after the close), only the role does. Only the
+    consultation's own organisers answer, administrators included only when
+    they are organisers of it.
+    """
+    if not user.is_authenticated:
+        return Decision(Refusal.ANONYMOUS, _("Connectez-vous pour répondre."))
+    if not user.is_active or user.is_blocked:
+        return Decision(Refusal.INACTIVE, _("Votre compte ne peut pas répondre."))
+    if not consultation.organisers.filter(pk=user.pk).exists():
+        return Decision(
+            Refusal.NOT_ORGANISER,
+            _("Seuls les organisateurs de cette consultation publient ses réponses officielles."),
+        )
     return Decision()

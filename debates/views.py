@@ -12,6 +12,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
 
+from answers.listing import STATE_FILTERS, answer_filter, most_supported, with_answer_state
+from answers.page import proposal_context
 from debates.forms import NewArgumentForm, NewProposalForm, NewSourceForm, VoteForm
 from debates.models import (
     Argument,
@@ -27,11 +29,13 @@ from debates.models import (
 )
 from debates.paging import Window
 from debates.rules import participation, participation_on
+from followups.page import follow_state
 
 PROPOSAL_SORTS = {
     "recent": _("Les plus récentes"),
     "oldest": _("Les plus anciennes"),
     "discussed": _("Les plus discutées"),
+    "supported": _("Les plus soutenues"),
 }
 
 
@@ -57,6 +61,7 @@ def consultation_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "consultation": consultation,
         "debates": consultation.debates.for_consultation_page(),
         "calendar_changes": consultation.calendar_changes.all(),
+        **follow_state(request, consultation),
     }
     return render(request, "debates/consultation.html", context)
 
@@ -87,7 +92,8 @@ def _debate_page(
     sort = request.GET.get("tri", "recent")
     if sort not in PROPOSAL_SORTS:
         sort = "recent"
-    page = _proposals_page(debate, sort, request.GET.get("page"))
+    state = answer_filter(request.GET.get("reponse", ""))
+    page = _proposals_page(debate, sort, request.GET.get("page"), state)
     consultation = debate.consultation
     context = {
         "consultation": consultation,
@@ -95,27 +101,37 @@ def _debate_page(
         "page": page,
         "sort": sort,
         "sorts": PROPOSAL_SORTS,
+        "state": state,
+        "states": STATE_FILTERS,
+        **follow_state(request, debate),
         "decision": participation(request.user, consultation),
         "form": form or NewProposalForm(),
     }
     return render(request, "debates/debate.html", context, status=status)
 
 
-def _proposals_page(debate: Debate, sort: str, number: str | None) -> Page:
+def _proposals_page(debate: Debate, sort: str, number: str | None, state: str = "") -> Page:
     """Return one page of a debate's proposals, with their counts.
 
     By date, the page's ids come first from a narrow query on the number
     index, then the counts for those thirty only: counting every proposal of
     a big debate to show thirty was what made deep pages slow (bench/).
-    Sorting by discussion needs every count, so it counts in one query.
+    Sorting by discussion or support needs every count, so it counts in one
+    query. `state` keeps the proposals whose published answer has that state.
     """
     size = settings.PROPOSALS_PER_PAGE
-    proposals = Proposal.objects.filter(debate=debate)
+    proposals = with_answer_state(Proposal.objects.filter(debate=debate), state)
     if sort == "discussed":
-        return Paginator(proposals.most_discussed(), size).get_page(number)
+        return Paginator(proposals.most_discussed().select_related("answer"), size).get_page(number)
+    if sort == "supported":
+        return Paginator(most_supported(proposals), size).get_page(number)
     order = "number" if sort == "oldest" else "-number"
     page = Paginator(proposals.order_by(order).values_list("pk", flat=True), size).get_page(number)
-    rows = proposals.filter(pk__in=list(page.object_list)).select_related("author").with_counts()
+    rows = (
+        proposals.filter(pk__in=list(page.object_list))
+        .select_related("author", "answer")
+        .with_counts()
+    )
     by_pk = {row.pk: row for row in rows}
     page.object_list = [by_pk[pk] for pk in page.object_list]
     return page
@@ -192,6 +208,8 @@ def _proposal_page(
             for stance in Stance
         },
         "source_form": forms.get("source") or NewSourceForm(),
+        **proposal_context(request, proposal),
+        **follow_state(request, proposal),
     }
     return render(request, "debates/proposal.html", context, status=status)
 
@@ -205,7 +223,7 @@ def _get_proposal(
     arguments is most of what a post would cost (bench/README.md).
     """
     queryset = (
-        Proposal.objects.for_proposal_page()
+        Proposal.objects.for_proposal_page().select_related("answer")
         if counts
         else Proposal.objects.select_related("debate__consultation", "author")
     )

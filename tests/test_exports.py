@@ -305,7 +305,7 @@ def test_the_json_export_is_the_interchange_document_anonymised(
     assert data == dumps(public_document(rich)).encode()
     document = json.loads(data)
     original = export_consultation(rich)
-    assert (document["format"], document["version"]) == ("consultation-interchange", 2)
+    assert (document["format"], document["version"]) == ("consultation-interchange", 3)
     assert document["consultation"] == original["consultation"]
     keys = {author["key"] for author in document["authors"]}
     assert keys == {f"auteur-{pk}" for pk in rich_author_pks(rich)}

@@ -193,7 +193,7 @@ def test_the_export_holds_the_whole_consultation_in_number_order(
 ) -> None:
     exported = export_consultation(rich_consultation)
 
-    assert (exported["format"], exported["version"]) == ("consultation-interchange", 2)
+    assert (exported["format"], exported["version"]) == ("consultation-interchange", 3)
     assert exported["consultation"]["slug"] == "riche"
     assert [d["slug"] for d in exported["debates"]] == ["premier", "second"]
     assert [a["key"] for a in exported["authors"]] == ["alice", "bob", "vera"]
@@ -221,7 +221,7 @@ def test_the_export_writes_aware_dates_and_no_email_or_password(
 
 
 @pytest.mark.django_db
-def test_the_export_runs_four_queries_whatever_the_size(
+def test_the_export_runs_five_queries_whatever_the_size(
     rich_consultation: Consultation, bob: User, django_assert_num_queries: Any
 ) -> None:
     proposal = Proposal.objects.filter(debate__consultation=rich_consultation).first()
@@ -229,8 +229,9 @@ def test_the_export_runs_four_queries_whatever_the_size(
     for i in range(20):
         actions.post_argument(proposal=proposal, author=bob, stance=Stance.FOR, body=f"#{i}")
 
-    # Debates; proposals, arguments and sources, each joined to its author.
-    with django_assert_num_queries(4):
+    # The results text; debates; proposals (with author and answer), arguments
+    # and sources, each joined to its author.
+    with django_assert_num_queries(5):
         export_consultation(rich_consultation)
 
 
@@ -317,7 +318,7 @@ def test_the_streamed_export_of_an_empty_consultation_is_the_export() -> None:
 
 
 @pytest.mark.django_db
-def test_the_streamed_export_runs_five_queries_whatever_the_size(
+def test_the_streamed_export_runs_six_queries_whatever_the_size(
     moderated_consultation: Consultation,
     bob: User,
     django_assert_num_queries: Any,
@@ -331,8 +332,9 @@ def test_the_streamed_export_runs_five_queries_whatever_the_size(
 
     with django_assert_num_queries(0):  # nothing runs before the first chunk is asked for
         chunks = iter_export_consultation(moderated_consultation)
-    # Authors, debates; proposals, arguments and sources, each iterated.
-    with django_assert_num_queries(5):
+    # The results text, authors, debates; proposals (with their answers),
+    # arguments and sources, each iterated.
+    with django_assert_num_queries(6):
         text = b"".join(chunks)
     assert text.count(b'"#') == 20
 
@@ -460,17 +462,31 @@ def test_a_demo_file_comes_back_unchanged_through_import_and_export(path: Path) 
     assert dumps(export_consultation(result.consultation)) == path.read_text(encoding="utf-8")
 
 
+# The demo files without answers (version 3) can be written as version 1.
+WITHOUT_ANSWERS = [p for p in DEMO_FILES if '"answer": {' not in p.read_text(encoding="utf-8")]
+
+
 @pytest.mark.django_db
-@pytest.mark.parametrize("path", DEMO_FILES, ids=lambda p: p.name)
+def test_an_answer_in_a_version_2_file_is_an_unknown_key() -> None:
+    answered = next(p for p in DEMO_FILES if p not in WITHOUT_ANSWERS)
+    document = load_file(answered)
+    document["version"] = 2
+    document["consultation"].pop("results")
+    with pytest.raises(InterchangeError, match=r"answer: clé inconnue"):
+        import_consultation(document)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", WITHOUT_ANSWERS, ids=lambda p: p.name)
 def test_a_version_1_file_still_imports(path: Path, tmp_path: Path) -> None:
     text = path.read_text(encoding="utf-8")
-    assert '\n  "version": 2,\n' in text
+    assert '\n  "version": 3,\n' in text
     old = tmp_path / path.name
-    old.write_text(text.replace('\n  "version": 2,\n', '\n  "version": 1,\n', 1), encoding="utf-8")
+    old.write_text(text.replace('\n  "version": 3,\n', '\n  "version": 1,\n', 1), encoding="utf-8")
 
     result = import_consultation(load_file(old))
 
-    # Exported again, it is the same document in version 2.
+    # Exported again, it is the same document in version 3.
     assert dumps(export_consultation(result.consultation)) == text
 
 
@@ -778,8 +794,8 @@ FAULTS: list[tuple[str, tuple[str | int, ...], object, str]] = [
     (
         "wrong_version",
         ("version",),
-        3,
-        "version: version 3 non prise en charge (versions lues : 1, 2)",
+        4,
+        "version: version 4 non prise en charge (versions lues : 1, 2, 3)",
     ),
     (
         "hidden_reason_unknown",
@@ -982,7 +998,7 @@ def test_the_export_command_writes_hidden_contributions_with_their_text(
     call_command("export_consultation", "riche", stdout=out)
 
     written = json.loads(out.getvalue())
-    assert written["version"] == 2
+    assert written["version"] == 3
     hidden = [c for c in contributions_of(written) if "hidden" in c]
     assert {c["hidden"]["reason"] for c in hidden} == {"off_topic", "offensive", "spam"}
     assert out.getvalue().count(HIDDEN_TEXT) == 5  # title and body, body, title and description

@@ -71,6 +71,24 @@ def test_it_loads_a_closed_and_an_open_consultation() -> None:
 
 
 @pytest.mark.django_db
+def test_a_closed_demo_consultation_shows_answers_and_its_results(client: object) -> None:
+    from answers.models import Answer, Results
+
+    load_demo()
+    closed = Consultation.objects.get(slug="budget-participatif-2025")
+    assert closed.phase == Phase.CLOSED and "fictive" in closed.description
+    answers = Answer.objects.filter(proposal__debate__consultation=closed)
+    assert sorted(answers.values_list("state", flat=True)) == sorted(
+        ["adopted", "partly_adopted", "rejected", "under_study", "already_planned"]
+    )
+    assert all(a.text.startswith("[Réponse fictive") and a.is_published for a in answers)
+    assert Results.objects.get(consultation=closed).is_public
+    page = client.get("/consultations/budget-participatif-2025/synthese/")  # type: ignore[attr-defined]
+    assert page.status_code == 200
+    assert "[Synthèse fictive" in page.content.decode()
+
+
+@pytest.mark.django_db
 def test_a_second_run_changes_nothing_and_says_so() -> None:
     load_demo()
     before = snapshot()

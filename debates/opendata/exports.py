@@ -230,7 +230,9 @@ def public_document(consultation: Consultation) -> dict[str, Any]:
     object (date, public reason, public note) and lose their text.
     `json_chunks()` streams the same document.
     """
-    return export_consultation(consultation, author_key=pseudonym, blank_hidden=True)
+    return export_consultation(
+        consultation, author_key=pseudonym, blank_hidden=True, with_answers=False
+    )
 
 
 def json_chunks(consultation: Consultation) -> Iterator[bytes]:
@@ -238,7 +240,9 @@ def json_chunks(consultation: Consultation) -> Iterator[bytes]:
 
     Five queries and constant memory whatever the size (see docs/exports.md).
     """
-    return iter_export_consultation(consultation, author_key=pseudonym, blank_hidden=True)
+    return iter_export_consultation(
+        consultation, author_key=pseudonym, blank_hidden=True, with_answers=False
+    )
 
 
 # --------------------------------------------------------------------------- CSV

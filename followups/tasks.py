@@ -1,0 +1,115 @@
+"""Background tasks of the notifications: fan an event out in batches, send, digest.
+
+Nothing here loads every recipient: `fan_out` reads the recipients' ids in
+keyset batches (`pk > last`, BATCH at a time) and enqueues one `deliver_batch`
+per batch; each batch reads its users again by id range. A batch that runs
+again (its worker died, a retry) sends nothing twice: each email is sent in
+the transaction that inserts its `Delivery` row, unique per event and user,
+so a second run finds the row and skips; a send that failed rolls its row
+back and is sent by the next run. With the database task backend and an
+email backend that enqueues (one task per email), row and email commit
+together; with SMTP inside the task, only a crash between the server's
+acceptance and the commit (microseconds) could repeat one email.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import User
+from consultation.tasks import task
+from followups.emails import digest_email, event_email
+from followups.models import Delivery, Event, Frequency
+from followups.recipients import reachable, recipients
+
+
+def batch_size() -> int:
+    return int(getattr(settings, "NOTIFICATION_BATCH_SIZE", 500))
+
+
+def _event(event_id: int) -> Event:
+    return Event.objects.select_related(
+        "consultation", "proposal__debate__consultation", "proposal__author"
+    ).get(pk=event_id)
+
+
+@task(queue_name="emails")
+def fan_out(event_id: int) -> int:
+    """Enqueue one delivery task per batch of the event's recipients; return how many."""
+    event = _event(event_id)
+    ids = recipients(event).order_by("pk").values_list("pk", flat=True)
+    last, batches = 0, 0
+    while chunk := list(ids.filter(pk__gt=last)[: batch_size()]):
+        deliver_batch.enqueue(event_id, chunk[0], chunk[-1])
+        last = chunk[-1]
+        batches += 1
+    return batches
+
+
+@task(queue_name="emails")
+def deliver_batch(event_id: int, first: int, last: int) -> int:
+    """Send the event to its recipients with ids in [first, last]; return how many were sent.
+
+    Daily-digest readers get a pending delivery instead, sent by `send_digest_batch`.
+    """
+    event = _event(event_id)
+    sent = 0
+    batch = recipients(event).filter(pk__gte=first, pk__lte=last).order_by("pk")
+    for user in batch.iterator(chunk_size=batch_size()):
+        if user.frequency == Frequency.DAILY:  # type: ignore[attr-defined]
+            Delivery.objects.get_or_create(event=event, user=user, defaults={"digest": True})
+            continue
+        sent += send_once(event, user)
+    return sent
+
+
+def send_once(event: Event, user: User) -> bool:
+    """Send `event` to `user` unless a delivery row says it was; return whether it was sent now."""
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                Delivery.objects.create(event=event, user=user, sent_at=timezone.now())
+        except IntegrityError:
+            return False  # sent by an earlier run of this batch
+        # Inside the transaction: if sending fails, the row goes too and a re-run sends it.
+        event_email(event, user).send()
+    return True
+
+
+def enqueue_digests() -> int:
+    """Enqueue one digest task per batch of users with pending deliveries; return how many."""
+    users = (
+        Delivery.objects.filter(digest=True, sent_at__isnull=True)
+        .order_by("user_id")
+        .values_list("user_id", flat=True)
+        .distinct()
+    )
+    last, batches = 0, 0
+    while chunk := list(users.filter(user_id__gt=last)[: batch_size()]):
+        send_digest_batch.enqueue(chunk)
+        last = chunk[-1]
+        batches += 1
+    return batches
+
+
+@task(queue_name="emails")
+def send_digest_batch(user_ids: list[int]) -> int:
+    """Send each of these users one email gathering their pending deliveries."""
+    sent = 0
+    for user in reachable(User.objects.filter(pk__in=user_ids)).order_by("pk"):
+        with transaction.atomic():
+            pending = list(
+                Delivery.objects.select_for_update()
+                .filter(user=user, digest=True, sent_at__isnull=True)
+                .select_related("event__consultation", "event__proposal__debate__consultation")
+                .order_by("event__created_at", "pk")
+            )
+            if not pending:
+                continue  # sent by an earlier run
+            digest_email(user, [delivery.event for delivery in pending]).send()
+            # Delivery rows have no history: a bulk update is the record.
+            Delivery.objects.filter(pk__in=[d.pk for d in pending]).update(sent_at=timezone.now())
+            sent += 1
+    return sent
