@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.core.validators import URLValidator
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from answers.models import Answer, Results
@@ -30,6 +31,9 @@ class AnswerForm(forms.ModelForm):
     )
     answered_on = forms.DateField(
         label=_("Date de la réponse"),
+        initial=timezone.localdate,
+        help_text=_("Aujourd'hui si vous la laissez vide."),
+        required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         input_formats=["%Y-%m-%d", "%d/%m/%Y"],
     )

@@ -177,6 +177,8 @@ class Event(models.Model):
         related_name="+",
     )
     created_at = models.DateTimeField(_("le"), default=timezone.now)
+    # Set when every batch of recipients is recorded (followups.tasks.fan_out).
+    fanned_out_at = models.DateTimeField(_("réparti le"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("événement notifié")
@@ -189,6 +191,38 @@ class Event(models.Model):
     @property
     def channel(self) -> Channel:
         return CHANNEL_OF[EventKind(self.kind)]
+
+
+class Batch(models.Model):
+    """One batch of an event's recipients (ids from `first` to `last`), sent by one task.
+
+    `done_at` stays empty until the task finished: a batch whose worker died
+    is found by `manage.py send_notifications` and sent again (each email at
+    most once, by its Delivery row).
+    """
+
+    event = models.ForeignKey(
+        Event, verbose_name=_("événement"), on_delete=models.CASCADE, related_name="batches"
+    )
+    first = models.PositiveBigIntegerField(_("premier destinataire"))
+    last = models.PositiveBigIntegerField(_("dernier destinataire"))
+    created_at = models.DateTimeField(_("créé le"), default=timezone.now)
+    done_at = models.DateTimeField(_("terminé le"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("lot d'envoi")
+        verbose_name_plural = _("lots d'envoi")
+        constraints = [
+            models.UniqueConstraint(fields=["event", "first"], name="one_batch_per_start")
+        ]
+        indexes = [
+            models.Index(
+                fields=["created_at"], condition=Q(done_at__isnull=True), name="batch_pending"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_id} [{self.first}, {self.last}]"
 
 
 class Delivery(models.Model):

@@ -7,12 +7,17 @@ with --digests; see docs/notifications.md. It only enqueues: the worker
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from followups.events import record_due
-from followups.tasks import enqueue_digests
+from followups.events import LOOKBACK, record_due
+from followups.tasks import enqueue_digests, resume_stalled
+
+# A fan-out or batch not done after this long lost its worker (or waits in a
+# long queue: sending it again costs work, never a second email).
+STALE = timedelta(minutes=15)
 
 
 class Command(BaseCommand):
@@ -30,6 +35,11 @@ class Command(BaseCommand):
         counts = record_due()
         line = ", ".join(f"{name} : {count}" for name, count in counts.items())
         self.stdout.write(f"Nouveaux événements — {line}.")
+        fan_outs, batches = resume_stalled(stale=STALE, since=LOOKBACK)
+        if fan_outs or batches:
+            self.stdout.write(
+                f"Repris après l'arrêt d'un worker : {fan_outs} répartition(s), {batches} lot(s)."
+            )
         if options["digests"]:
             batches = enqueue_digests()
             self.stdout.write(f"Résumés du jour : {batches} lot(s) en file.")
