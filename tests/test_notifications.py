@@ -319,3 +319,40 @@ def test_a_digest_cut_off_mid_run_resumes_without_sending_twice(
     assert set(counts) == expected
     assert set(counts.values()) == {1}
     assert Delivery.objects.filter(event=event).count() == len(expected)
+
+
+def test_the_fan_out_reads_recipients_in_bounded_keyset_batches(
+    thread: Proposal, settings: Any
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from followups.events import record
+    from followups.models import Batch, EventKind
+    from followups.tasks import fan_out
+
+    settings.NOTIFICATION_BATCH_SIZE = 7
+    for i in range(30):
+        follow_actions.follow(user=make_user(f"lecteur{i}"), target=thread)
+    record(
+        EventKind.REPLY,
+        "reply:test",
+        consultation=thread.debate.consultation,
+        proposal=thread,
+        contribution=thread,
+    )
+    event = Event.objects.get(key="reply:test")
+    settings.TASKS = {  # enqueue only: count the fan-out's own reads
+        "default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend", "QUEUES": ["emails"]}
+    }
+    with CaptureQueriesContext(connection) as queries:
+        # 30 readers (Alice, the author of the "reply", is left out), 7 at a time
+        assert fan_out.call(event.pk) == 5
+    reads = [q["sql"] for q in queries.captured_queries if 'FROM "accounts_user"' in q["sql"]]
+    assert len(reads) == 6  # five batches and the empty read that ends the loop
+    assert all("LIMIT 7" in sql for sql in reads)
+    readers = sorted(
+        User.objects.filter(username__startswith="lecteur").values_list("pk", flat=True)
+    )
+    ranges = [(b.first, b.last) for b in Batch.objects.order_by("first")]
+    assert ranges == [(readers[i], readers[min(i + 6, 29)]) for i in range(0, 30, 7)]
