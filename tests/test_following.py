@@ -46,6 +46,11 @@ def test_a_citizen_follows_a_proposal_a_debate_and_a_consultation_in_one_click(
 def test_a_visitor_is_sent_to_sign_in_and_nothing_is_written(
     open_consultation: Consultation, client: Client
 ) -> None:
+    # No button for visitors (a closed page offers them no form at all) …
+    assert (
+        "/suivre/" not in client.get(proposal_of(open_consultation).get_page_url()).content.decode()
+    )
+    # … and a forged post only leads to sign in.
     response = client.post(follow_url("proposition", proposal_of(open_consultation).pk))
     assert response.status_code == 302 and "/comptes/login/" in response["Location"]
     assert not Follow.objects.exclude(user__username="alice").exists()

@@ -314,9 +314,10 @@ def test_endorsing_refuses_get(argument: Argument, client: Client, bob: User) ->
 # The proposal page for a signed-in citizen (tests/test_query_budgets.py): the
 # anonymous four (the proposal with debate, consultation, author and counts; one
 # page of arguments pour; one of arguments contre; one page of sources) plus the
-# session, the user, whether their email is confirmed, their vote, and which of
-# the shown arguments they endorsed.
-SIGNED_IN_PROPOSAL_PAGE = 4 + 5
+# session, the user, whether their email is confirmed, their vote, which of
+# the shown arguments they endorsed, whether they organise the consultation
+# (the answer form) and whether they follow the proposal.
+SIGNED_IN_PROPOSAL_PAGE = 4 + 7
 
 
 def test_votes_and_endorsements_do_not_change_the_proposal_page_query_count(
