@@ -146,7 +146,8 @@ def send_digest_batch(user_ids: list[int]) -> int:
     for user in reachable(User.objects.filter(pk__in=user_ids)).order_by("pk"):
         with transaction.atomic():
             pending = list(
-                Delivery.objects.select_for_update()
+                # of=self: PostgreSQL locks no row of the nullable joined tables.
+                Delivery.objects.select_for_update(of=("self",))
                 .filter(user=user, digest=True, sent_at__isnull=True)
                 .select_related("event__consultation", "event__proposal__debate__consultation")
                 .order_by("event__created_at", "pk")

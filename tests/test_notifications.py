@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from datetime import timedelta
 from typing import Any
@@ -277,8 +278,10 @@ def test_a_forged_unsubscribe_link_is_refused_and_changes_nothing(
 ) -> None:
     genuine = unsubscribe_token(bob.pk, "replies")
     token = {
-        # Bob's token with Alice's id written in: the signature no longer matches.
-        "tampered": genuine.replace(str(bob.pk), str(alice.pk), 1),
+        # Bob's signature on a payload naming Alice: it no longer matches.
+        "tampered": signing.b64_encode(json.dumps([alice.pk, "replies"]).encode()).decode()
+        + ":"
+        + genuine.rsplit(":", 1)[1],
         "other_salt": signing.dumps([alice.pk, "replies"], compress=False),
         "garbage": "abc",
         "unknown_channel": unsubscribe_token(alice.pk, "everything"),
