@@ -24,6 +24,7 @@ class AccountsConfig(AppConfig):
         # allauth offers no adapter hook when an identity provider is linked to
         # a signed-in account (process=connect); its signal is the one place.
         from allauth.socialaccount.signals import social_account_added
+        from django.db.models.signals import post_delete, post_migrate, post_save
 
         from accounts import checks, security_log  # noqa: F401  (checks register on import)
         from accounts.adapters import verify_on_link
@@ -33,3 +34,24 @@ class AccountsConfig(AppConfig):
         post_migrate.connect(
             create_cache_table, sender=self, dispatch_uid="accounts.create_cache_table"
         )
+
+        from accounts.actions import confirm_superuser_email
+
+        post_save.connect(
+            confirm_superuser_email,
+            sender=self.get_model("User"),
+            dispatch_uid="accounts.superuser",
+        )
+
+        # The configured SITE_DOMAIN and SITE_NAME always win (accounts/site.py).
+        from django.contrib.sites.models import Site
+        from django.test.signals import setting_changed
+
+        from accounts import site
+
+        site.prime_site_cache()
+        post_migrate.connect(site.write_configured_site, sender=self, dispatch_uid="accounts.site")
+        # Saving the row in the admin empties the cache; the settings still win.
+        post_save.connect(site.prime_site_cache, sender=Site, dispatch_uid="accounts.site_saved")
+        post_delete.connect(site.prime_site_cache, sender=Site, dispatch_uid="accounts.site_gone")
+        setting_changed.connect(site.settings_changed, dispatch_uid="accounts.site_settings")

@@ -159,6 +159,10 @@ ACCOUNT_SIGNUP_FORM_CLASS = "accounts.forms.SignupForm"
 # answers take the same time (accounts/signup.py).
 ACCOUNT_FORMS = {"signup": "accounts.signup.SignupForm"}
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+# Confirming one's address signs one in, in the browser that signed up (allauth
+# remembers the new account in that session); a link opened elsewhere confirms
+# the address and asks to sign in, so a forwarded link never opens a session.
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 # A stolen session cannot change the email, the password or the two-factor

@@ -8,7 +8,7 @@ permalink, a report or a moderation action can point at any of them.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import ClassVar
 
 from django.conf import settings
@@ -259,6 +259,10 @@ class ContributionQuerySet(models.QuerySet["Contribution"]):
         )
 
 
+# How far apart the two default timestamps of a new contribution may be read.
+_SAME_INSTANT = timedelta(seconds=1)
+
+
 class Contribution(models.Model):
     """What proposals, arguments and sources share: a public number, an author, dates."""
 
@@ -326,6 +330,9 @@ class Contribution(models.Model):
         # Bookkeeping only: the subclass says which kind of row this is.
         if not self.kind:
             self.kind = self.KIND
+        if self._state.adding and timedelta(0) <= self.updated_at - self.created_at < _SAME_INSTANT:
+            # Both defaults read the clock, microseconds apart: a new row is unedited.
+            self.updated_at = self.created_at
         super().save(*args, **kwargs)  # type: ignore[arg-type]
 
     def get_absolute_url(self) -> str:
@@ -356,8 +363,8 @@ class Contribution(models.Model):
 
     @property
     def was_edited(self) -> bool:
-        """Return whether the text changed after publication (more than a minute later)."""
-        return (self.updated_at - self.created_at).total_seconds() > 60
+        """Return whether the text changed after publication, however soon after."""
+        return self.updated_at > self.created_at
 
 
 def _count_of(model: type[models.Model], **filters: object) -> Coalesce:

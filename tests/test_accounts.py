@@ -6,6 +6,7 @@ reserved to verified accounts.
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from urllib.parse import urlparse
@@ -17,6 +18,7 @@ from allauth.socialaccount.models import SocialAccount
 from django.contrib.auth import authenticate
 from django.core.cache import cache
 from django.core.mail import EmailMessage
+from django.core.management import call_command
 from django.http import HttpResponse
 from django.test import Client
 from django.urls import reverse
@@ -129,6 +131,71 @@ def test_a_visitor_signs_up_confirms_the_email_and_then_posts(
     assert response.status_code == 302
     assert response["Location"].startswith("/contributions/")
     assert Contribution.objects.filter(author=chloe, kind="argument").count() == 1
+
+
+def sign_up(client: Client, email: str = CHLOE_EMAIL) -> None:
+    response = client.post(
+        reverse("account_signup"),
+        {"email": email, "password1": PASSWORD, "password2": PASSWORD, "display_name": "Chloé"},
+    )
+    assert response.status_code == 302
+
+
+def test_confirming_the_email_in_the_browser_that_signed_up_signs_in(
+    open_consultation: Consultation, client: Client, mailoutbox: list[EmailMessage]
+) -> None:
+    sign_up(client)
+    assert signed_in_user_id(client) is None
+    response = client.post(confirmation_path(mailoutbox[0]))
+    chloe = User.objects.get(email=CHLOE_EMAIL)
+    assert EmailAddress.objects.get(user=chloe).verified
+    assert signed_in_user_id(client) == str(chloe.pk)
+    assert response.status_code == 302 and response["Location"] == "/"
+    # Signed in for real: she can post at once, without typing her password again.
+    assert post_argument(client, open_consultation).status_code == 302
+    assert Contribution.objects.filter(author=chloe).count() == 1
+
+
+def test_a_confirmation_link_opened_in_another_browser_confirms_but_asks_to_sign_in(
+    client: Client, db: None, mailoutbox: list[EmailMessage]
+) -> None:
+    sign_up(client)
+    elsewhere = Client()
+    response = elsewhere.post(confirmation_path(mailoutbox[0]))
+    chloe = User.objects.get(email=CHLOE_EMAIL)
+    assert EmailAddress.objects.get(user=chloe).verified
+    # A forwarded or leaked link never opens a session on its own.
+    assert signed_in_user_id(elsewhere) is None
+    assert response.status_code == 302
+    assert response["Location"] == reverse("account_login")
+    assert sign_in(elsewhere, CHLOE_EMAIL)["Location"] == "/"
+    assert signed_in_user_id(elsewhere) == str(chloe.pk)
+
+
+def test_createsuperuser_s_account_can_sign_in_without_confirming_its_email(
+    client: Client, db: None, monkeypatch: pytest.MonkeyPatch, mailoutbox: list[EmailMessage]
+) -> None:
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", PASSWORD)
+    call_command(
+        "createsuperuser",
+        interactive=False,
+        username="admin",
+        email="admin@example.org",
+        stdout=io.StringIO(),
+    )
+    admin = User.objects.get(username="admin")
+    address = EmailAddress.objects.get(user=admin)
+    assert (address.email, address.verified, address.primary) == ("admin@example.org", True, True)
+    response = sign_in(client, "admin@example.org")
+    assert response.status_code == 302
+    assert response["Location"] != reverse("account_email_verification_sent")
+    assert signed_in_user_id(client) == str(admin.pk)
+    assert mailoutbox == []
+
+
+def test_an_ordinary_account_created_in_code_gets_no_confirmed_address(db: None) -> None:
+    user = User.objects.create_user("dora", "dora@example.org", PASSWORD)
+    assert not EmailAddress.objects.filter(user=user).exists()
 
 
 def test_signup_asks_for_a_display_name(client: Client, db: None) -> None:

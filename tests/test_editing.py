@@ -65,8 +65,7 @@ def edit_url(contribution: Contribution) -> str:
 
 
 def two_minutes_later() -> time_machine.travel:
-    # The pages say « modifié le » only when the edit came more than a minute
-    # after publication; a session is opened inside the travel block.
+    # A session is opened inside the travel block.
     return time_machine.travel(timezone.now() + timedelta(minutes=2), tick=False)
 
 
@@ -160,15 +159,25 @@ def test_an_edited_source_says_modified(
     assert "modifié le" in item_text(response.content.decode(), source)
 
 
-def test_an_edit_within_the_first_minute_is_not_flagged(
+def test_an_edit_seconds_after_posting_is_flagged_too(
     open_consultation: Consultation, client: Client, bob: User
 ) -> None:
     argument = contribution_by(bob, "argument", open_consultation)
-    with time_machine.travel(timezone.now() + timedelta(seconds=30), tick=False):
+    with time_machine.travel(argument.created_at + timedelta(seconds=2), tick=False):
         client.force_login(bob)
         response = client.post(edit_url(argument), EDITS["argument"], follow=True)
     assert text_of(argument)["body"] == "Argument revu."
-    assert "modifié le" not in item_text(response.content.decode(), argument)
+    assert "modifié le" in item_text(response.content.decode(), argument)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_contribution_never_edited_is_not_flagged(
+    open_consultation: Consultation, client: Client, bob: User, kind: str
+) -> None:
+    contribution = contribution_by(bob, kind, open_consultation)
+    assert contribution.updated_at == contribution.created_at
+    html = client.get(contribution.concrete.get_absolute_url(), follow=True).content.decode()
+    assert "modifié le" not in item_text(html, contribution)
 
 
 @pytest.mark.parametrize("kind", KINDS)

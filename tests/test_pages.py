@@ -336,3 +336,12 @@ def test_the_about_page_shows_the_permalink_pattern_as_text_not_as_a_tag(
     html = client.get("/a-propos/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
     assert f"<code>/contributions/<var>{placeholder}</var>/</code>" in html
     assert "<numéro>" not in html and "<number>" not in html
+
+
+def test_the_consultation_page_shows_the_debates_before_the_open_data(
+    open_consultation: Consultation, client: Client
+) -> None:
+    text = visible(client.get(open_consultation.get_absolute_url()).content.decode())
+    debates = text.index("Les débats")
+    assert debates < text.index(proposal_of(open_consultation).debate.title)
+    assert text.index(proposal_of(open_consultation).debate.title) < text.index("Données ouvertes")
