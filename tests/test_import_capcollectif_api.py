@@ -313,35 +313,36 @@ def _small_folder(dump: Imported, tmp_path: Path, ids: tuple[int, ...] = (61, 62
 
 
 @pytest.mark.django_db
-def test_numbers_already_taken_are_refused_unless_renumbered(
+def test_numbers_already_taken_are_renumbered_and_the_summary_says_so(
     dump: Imported, tmp_path: Path
 ) -> None:
     folder = _small_folder(dump, tmp_path)
     before = _model_counts()
-    with pytest.raises(CommandError) as refusal:
-        call_command("import_capcollectif_api", str(folder), "--slug", "copie")
-    message = str(refusal.value)
-    # The proposals' ids, and the free ids of their arguments and sources, are
-    # all taken by the full import: the refusal names the place of the smallest.
-    assert re.match(
-        r"Import refusé, rien n'a été écrit\. opinions/6[123]\.json : opinion\S* : "
-        r"numéros déjà pris dans la base : \d+, \d+, \d+, \d+, \d+ … et \d+ autre\(s\)\.",
-        message,
-    )
-    assert "--renumber" in message
-    assert _model_counts() == before
-
     out = StringIO()
-    call_command(
-        "import_capcollectif_api", str(folder), "--slug", "copie", "--renumber", stdout=out
-    )
+    call_command("import_capcollectif_api", str(folder), "--slug", "copie", stdout=out)
+    # Every id is taken by the full import: the contributions already there keep
+    # their numbers, the copies take fresh ones and keep their ids aside.
     copies = Contribution.objects.filter(number__gt=before["sequence"])
     assert copies.count() == copies.filter(original_number__isnull=False).count() > 3
+    assert Proposal.objects.get(number=61).debate.consultation.slug == SLUG
     assert Proposal.objects.get(debate__consultation__slug="copie", original_number=61).title == (
         Proposal.objects.get(number=61).title
     )
+    summary = out.getvalue()
+    assert "Numéros : 0 conservé(s) ;" in summary
+    assert re.search(
+        r"\d+ parce que leur numéro était déjà pris dans la base \(61, 62, 63, \d+, \d+ … et "
+        r"\d+ autre\(s\)\)\.",
+        summary,
+    ), summary
     # The same authors are found again, not duplicated.
-    assert "Comptes : 0 créé(s)" in out.getvalue()
+    assert "Comptes : 0 créé(s)" in summary
+
+    out = StringIO()
+    call_command(
+        "import_capcollectif_api", str(folder), "--slug", "copie2", "--renumber", stdout=out
+    )
+    assert "toutes les contributions renumérotées" in out.getvalue()
 
 
 # --------------------------------------------------------------------------- refusals

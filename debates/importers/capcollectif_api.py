@@ -470,6 +470,8 @@ class ApiImportResult:
     hidden: int = 0
     # Contributions renumbered because another kind has their id, by kind.
     collisions: Counter[str] = field(default_factory=Counter)
+    # Their ids, which contributions already in the database have as numbers.
+    taken: list[int] = field(default_factory=list)
 
     def summary(self) -> list[str]:
         """Return French lines saying what was imported."""
@@ -502,9 +504,12 @@ class ApiImportResult:
             names = {"argument": "argument(s)", "source": "source(s)"}
             clashes = ", ".join(f"{n} {names[kind]}" for kind, n in self.collisions.items() if n)
             lines.append(
-                f"Numéros : {self.kept} conservé(s) ; {self.renumbered} renuméroté(s) parce que "
-                f"leur identifiant est aussi celui d'une contribution d'un autre type dans ces "
-                f"fichiers ({clashes or 'aucun'}), numéro d'origine dans original_number."
+                f"Numéros : {self.kept} conservé(s) ; {self.renumbered} renuméroté(s), numéro "
+                "d'origine dans original_number : "
+                f"{sum(self.collisions.values())} parce que leur identifiant est aussi celui "
+                f"d'une contribution d'un autre type dans ces fichiers ({clashes or 'aucun'}), "
+                f"{len(self.taken)} parce que leur numéro était déjà pris dans la base"
+                + (f" ({list_numbers(self.taken)})." if self.taken else ".")
             )
         lines.append(f"Masquées : {self.hidden} contribution(s).")
         if dump.warnings:
@@ -553,8 +558,8 @@ def _numbers(
     has it; a source keeps its id unless a proposal or a kept argument has it.
     The others take fresh numbers, in chronological order, after the largest
     kept one, and keep their id in `original_number`. With `renumber`, every
-    contribution takes a fresh number. A kept number already taken in the
-    database refuses the import.
+    contribution takes a fresh number. A number already taken in the database
+    is renumbered the same way (the summary lists them).
     """
     items = dump.contributions()
     chosen: dict[tuple[str, int], tuple[int, int | None]] = {}
@@ -575,17 +580,15 @@ def _numbers(
                     chosen[(item.KIND, item.id)] = (item.id, None)
                     kept.append(item.id)
             used.update(kept)
+        # A number the database already gives to another contribution (the demo's
+        # #694, an earlier import) is not refused: that contribution keeps it,
+        # and this one takes a fresh number, its id kept in original_number.
         taken = taken_numbers(number for number, _ in chosen.values())
-        if taken:
-            first = min(taken)
-            place = next(
-                item.where for item in items if item.id == first and (item.KIND, item.id) in chosen
-            )
-            raise ImportRefused(
-                f"{place} : numéros déjà pris dans la base : {list_numbers(taken)}. "
-                "Importez avec --renumber pour donner de nouveaux numéros et garder ceux "
-                "d'origine dans original_number."
-            )
+        for item in items:
+            if (item.KIND, item.id) in chosen and item.id in taken:
+                del chosen[(item.KIND, item.id)]
+                fresh.append(item)
+        result.taken = sorted(taken)
         if chosen:
             # Later numbers, fresh ones of this import first, come after the kept ones.
             NumberSequence.reserve_through(max(number for number, _ in chosen.values()))
