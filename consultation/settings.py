@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "allauth.socialaccount.providers.github",
     "allauth.mfa",
     "allauth.usersessions",
+    "consultation",
     "accounts",
     "accounts.franceconnect",
     "debates",
@@ -70,8 +71,14 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every later log line of the request carries its id, and the
+    # probes (/healthz, /readyz) are answered before host checks or sessions.
+    "consultation.logging.RequestIdMiddleware",
+    "consultation.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # The database unreachable (PostgreSQL restarting): a 503 page, no traceback.
+    "consultation.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -250,8 +257,13 @@ IDENTITY_VERIFYING_PROVIDERS = set(env_list("IDENTITY_VERIFYING_PROVIDERS", ""))
     str(item["id"]) for item in OIDC_PROVIDERS if item.get("verifies_identity")
 }
 
-EMAIL_BACKEND = os.environ.get(
-    "EMAIL_BACKEND",
+# Every email is sent by a worker through the task queue (consultation/mail.py),
+# never inside a request: EMAIL_BACKEND enqueues, and the worker hands the
+# message once to EMAIL_DELIVERY_BACKEND, SMTP when EMAIL_HOST is set,
+# otherwise the console (the `make run` terminal shows the worker's output).
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "consultation.mail.TaskQueueEmailBackend")
+EMAIL_DELIVERY_BACKEND = os.environ.get(
+    "EMAIL_DELIVERY_BACKEND",
     "django.core.mail.backends.smtp.EmailBackend"
     if os.environ.get("EMAIL_HOST")
     else "django.core.mail.backends.console.EmailBackend",
@@ -400,11 +412,35 @@ ARGUMENTS_PER_PAGE = int(os.environ.get("ARGUMENTS_PER_PAGE", "50"))
 POSTING_RATE_LIMIT = int(os.environ.get("POSTING_RATE_LIMIT", "10"))
 POSTING_RATE_WINDOW = int(os.environ.get("POSTING_RATE_WINDOW", "300"))
 
+# Logs go to the console (gunicorn and systemd collect them). In production
+# (DEBUG off) each line is a JSON object with the request's id; LOG_FORMAT=text
+# or json overrides. One line per request at INFO (consultation.request).
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "text" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "consultation.logging.RequestIdFilter"}},
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+        "text": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            "formatter": "json" if LOG_FORMAT == "json" else "text",
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
-    # Sign-ins, failed sign-ins and account changes (accounts/security_log.py).
-    "loggers": {"accounts.security": {"level": os.environ.get("SECURITY_LOG_LEVEL", "INFO")}},
+    "loggers": {
+        # Sign-ins, failed sign-ins and account changes (accounts/security_log.py).
+        "accounts.security": {"level": os.environ.get("SECURITY_LOG_LEVEL", "INFO")},
+        "consultation.request": {
+            "level": os.environ.get("ACCESS_LOG_LEVEL", "WARNING" if DEBUG else "INFO")
+        },
+    },
 }

@@ -25,6 +25,8 @@ admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-a
 
 handler404 = "debates.views.page_not_found"
 handler403 = "debates.views.permission_denied"
+# A database connection error raised outside a view answers 503, not 500.
+handler500 = "consultation.middleware.server_error"
 
 urlpatterns = [
     path("", views.home, name="home"),

@@ -37,6 +37,7 @@ from debates.models import (
     ReportReason,
     Source,
 )
+from debates.opendata.tasks import schedule_freezing
 from followups import events
 
 MODERATORS_GROUP = "Modérateurs"
@@ -352,6 +353,8 @@ def reschedule(
     locked.opens_at, locked.closes_at = opens_at, closes_at
     locked.save(update_fields=["opens_at", "closes_at"])
     consultation.opens_at, consultation.closes_at = opens_at, closes_at
+    # The exports are frozen by a worker at the (new) close.
+    schedule_freezing(locked)
     return change
 
 

@@ -132,6 +132,12 @@ def require_shared_data(*parts: str) -> Path:
 
 
 @pytest.fixture(autouse=True)
+def _media_in_tmp(settings: object, tmp_path: Path) -> None:
+    """Frozen exports (written when a test closes a consultation) go to a fresh folder."""
+    settings.MEDIA_ROOT = tmp_path / "media"  # type: ignore[attr-defined]
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings: object) -> None:
     """Hash test passwords with MD5: PBKDF2 made two thirds of the suite's time."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # type: ignore[attr-defined]
