@@ -20,13 +20,14 @@ define pytest
 	exit $$rc
 endef
 
-.PHONY: help venv install run test test-sqlite test-postgres pytest-on-postgres lint check format messages bench
+.PHONY: help venv install run test test-sqlite test-postgres pytest-on-postgres test-cluster lint check format messages bench
 
 help:
 	@echo "make run            venv, install, migrate, load the demo, serve on http://127.0.0.1:8000 with a background worker"
 	@echo "make test           lint, then the suite on SQLite, then on a throwaway PostgreSQL"
 	@echo "make test-sqlite    the suite on SQLite only (pytest -m 'not postgres')"
 	@echo "make test-postgres  the whole suite on a throwaway PostgreSQL cluster"
+	@echo "make test-cluster   PostgreSQL, Redis, two gunicorn, a worker and nginx, under load and faults"
 	@echo "make lint           ruff check and makemigrations --check"
 	@echo "make check          makemigrations --check and manage.py check"
 	@echo "make format         ruff format and ruff check --fix (rewrites files)"
@@ -86,7 +87,7 @@ test: lint
 # DATABASE_URL is unset so this pass is SQLite even when the shell points elsewhere.
 test-sqlite: $(STAMP)
 	@echo "== the suite on SQLite"
-	$(call pytest,-m 'not postgres',env -u DATABASE_URL)
+	$(call pytest,-m 'not postgres and not cluster',env -u DATABASE_URL)
 
 # scripts/with-postgres starts and stops the cluster around the whole run.
 # Browser tests (tests/browser) run in the SQLite pass only: they exercise
@@ -101,7 +102,19 @@ pytest-on-postgres: $(STAMP)
 	@test -n "$$DATABASE_URL" || { echo "make: DATABASE_URL is not set" >&2; exit 1; }
 	@$(PY) manage.py shell --verbosity 0 -c "from django.db import connection as c; \
 		assert c.vendor == 'postgresql', 'DATABASE_URL did not reach PostgreSQL: ' + c.vendor"
-	$(call pytest,-m 'not browser')
+	$(call pytest,-m 'not browser and not cluster')
+
+# The production shape on this machine (tests/cluster): a throwaway
+# PostgreSQL, Redis, two gunicorn app servers, one db_worker and nginx with
+# TLS, all on 127.0.0.1, then load and faults (docs/DEPLOY.md). Without the
+# services it skips loudly, except under CI=true.
+test-cluster: $(STAMP)
+	@echo "== the cluster: load and faults through nginx"
+	@started=$$(date +%s); rc=0; \
+	$(BIN)/pytest tests/cluster -m cluster -p no:randomly -s -q $(PYTEST_ARGS) || rc=$$?; \
+	echo "make: test-cluster took $$(( $$(date +%s) - started )) s"; \
+	if [ $$rc -eq 5 ]; then echo "make: pytest collected no tests: that is a failure" >&2; fi; \
+	exit $$rc
 
 # Benchmarks (bench/README.md): pages, exports and writes as a consultation
 # grows (1,000 / 10,000 / 100,000 contributions), then the real-data imports.

@@ -325,10 +325,19 @@ if TASKS_BACKEND == "django_tasks_rq.RQBackend":
 # Local memory, one per process, only in development; a system check refuses
 # it when DEBUG is off (accounts/checks.py).
 if os.environ.get("CACHE_URL"):
+    # django-redis rather than Django's own backend for one option: while Redis
+    # is down, reads miss and writes are dropped (logged) instead of failing
+    # the request. Sign-in answers 429 meanwhile: allauth cannot take its
+    # rate-limit lock, so no attempt goes uncounted (docs/DEPLOY.md).
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": os.environ["CACHE_URL"],
+            "OPTIONS": {
+                "IGNORE_EXCEPTIONS": True,
+                "SOCKET_CONNECT_TIMEOUT": 1,
+                "SOCKET_TIMEOUT": 1,
+            },
         }
     }
 elif DEBUG:
@@ -348,6 +357,7 @@ else:
 # on /comptes/sessions/ and ends the others.
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(14 * 24 * 3600)))
 STAFF_SESSION_IDLE_TIMEOUT = int(os.environ.get("STAFF_SESSION_IDLE_TIMEOUT", "1800"))
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 
 # Content Security Policy: the pages load nothing from elsewhere and run no
 # inline script, so a strict policy costs nothing and blunts any injection.

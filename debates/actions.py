@@ -6,7 +6,7 @@ these functions only write.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from django.conf import settings
@@ -60,10 +60,12 @@ def post_proposal(
     body: str,
     submission_token: UUID | None = None,
     rate_limited: bool = False,
+    created_at: datetime | None = None,
 ) -> Proposal:
     """Publish a proposal under the next public number; its author follows it.
 
     With `rate_limited`, raise PostingTooFast beyond the author's posting limit.
+    `created_at`: the stamp (default now).
     """
     if rate_limited:
         _take_posting_turn(author)
@@ -74,6 +76,8 @@ def post_proposal(
         title=title,
         body=body,
         submission_token=submission_token,
+        # The moment the closing gate was last asked (write_views._publish).
+        created_at=created_at or timezone.now(),
     )
     followups.author_follows(author=author, proposal=proposal)
     return proposal
@@ -88,6 +92,7 @@ def post_argument(
     body: str,
     submission_token: UUID | None = None,
     rate_limited: bool = False,
+    created_at: datetime | None = None,
 ) -> Argument:
     """Publish an argument pour or contre under the next public number (see post_proposal)."""
     if rate_limited:
@@ -99,6 +104,8 @@ def post_argument(
         stance=stance,
         body=body,
         submission_token=submission_token,
+        # The moment the closing gate was last asked (write_views._publish).
+        created_at=created_at or timezone.now(),
     )
     events.reply_posted(argument, proposal)
     return argument
@@ -114,6 +121,7 @@ def post_source(
     description: str = "",
     submission_token: UUID | None = None,
     rate_limited: bool = False,
+    created_at: datetime | None = None,
 ) -> Source:
     """Deposit a source under the next public number (see post_proposal)."""
     if rate_limited:
@@ -126,6 +134,8 @@ def post_source(
         url=url,
         description=description,
         submission_token=submission_token,
+        # The moment the closing gate was last asked (write_views._publish).
+        created_at=created_at or timezone.now(),
     )
     events.reply_posted(source, proposal)
     return source
@@ -154,13 +164,16 @@ def edit_contribution(*, contribution: Contribution, **fields: str) -> Contribut
     return contribution
 
 
-def cast_vote(*, proposal: Proposal, user: User, value: VoteValue | str) -> Vote:
+def cast_vote(
+    *, proposal: Proposal, user: User, value: VoteValue | str, now: datetime | None = None
+) -> Vote:
     """Record or change the user's vote on a proposal (one per user and proposal).
 
     Two requests of the same user at once both try to insert; the unique
-    constraint lets one win and the other turns into an update.
+    constraint lets one win and the other turns into an update. `now`: the
+    moment the closing gate was asked (the vote is stamped with it).
     """
-    now = timezone.now()
+    now = now or timezone.now()
     for _attempt in range(2):
         try:
             with transaction.atomic():

@@ -136,10 +136,13 @@ def hidden_refusal() -> Decision:
 
 
 def participation_on(
-    user: User | AnonymousUser, contribution: Contribution, consultation: Consultation
+    user: User | AnonymousUser,
+    contribution: Contribution,
+    consultation: Consultation,
+    now: datetime | None = None,
 ) -> Decision:
-    """Return whether `user` may add to `contribution` (argue, deposit, vote, endorse)."""
-    decision = participation(user, consultation)
+    """Return whether `user` may add to `contribution` (argue, deposit, vote, endorse) at `now`."""
+    decision = participation(user, consultation, now)
     if decision and contribution.is_hidden:
         return hidden_refusal()
     return decision

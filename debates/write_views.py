@@ -12,6 +12,7 @@ from django.db import IntegrityError
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -26,7 +27,7 @@ from debates.forms import (
     SourceEditForm,
     VoteForm,
 )
-from debates.models import Argument, Contribution, Kind, Proposal, Stance
+from debates.models import Argument, Consultation, Contribution, Kind, Proposal, Stance
 from debates.rules import Decision, may_edit, participation, participation_on
 from debates.views import _counted, _debate_page, _get_debate, _get_proposal, _proposal_page
 
@@ -50,18 +51,28 @@ def too_fast(request: HttpRequest, back_url: str) -> HttpResponse:
     return render(request, "429.html", {"reason": message, "back_url": back_url}, status=429)
 
 
-def _publish(request: HttpRequest, form: Form, create: object, back_url: str) -> HttpResponse:
+def _publish(
+    request: HttpRequest, form: Form, create: object, back_url: str, consultation: Consultation
+) -> HttpResponse:
     """Create once per submitted form: a second post of the same form finds the first.
 
     The token is checked before the rate limit, so resubmitting a form that
-    was published just at the limit still leads to its contribution.
+    was published just at the limit still leads to its contribution. The
+    closing gate is asked once more right before the write, and the write is
+    stamped with that moment: a request that began before `closes_at` and
+    reaches this point after it is refused, never stamped at or after it.
     """
     token = form.cleaned_data.pop("submission_token", None)
     existing = actions.already_submitted(author=request.user, submission_token=token)
     if existing is None:
+        now = timezone.now()
+        if not (decision := participation(request.user, consultation, now)):
+            return refuse(request, decision, back_url)
         try:
             # The limit is counted in the inserting transaction (actions.PostingTooFast).
-            contribution = create(submission_token=token, rate_limited=True, **form.cleaned_data)  # type: ignore[operator]
+            contribution = create(  # type: ignore[operator]
+                submission_token=token, rate_limited=True, created_at=now, **form.cleaned_data
+            )
         except actions.PostingTooFast:
             return too_fast(request, back_url)
         except IntegrityError:
@@ -97,7 +108,7 @@ def proposal_create(request: HttpRequest, consultation: str, slug: str) -> HttpR
     def create(**fields: object) -> Proposal:
         return actions.post_proposal(debate=debate, author=request.user, **fields)  # type: ignore[arg-type]
 
-    return _publish(request, form, create, debate.get_absolute_url())
+    return _publish(request, form, create, debate.get_absolute_url(), debate.consultation)
 
 
 @require_POST
@@ -116,7 +127,7 @@ def argument_create(
     def create(**fields: object) -> Argument:
         return actions.post_argument(proposal=proposal, author=request.user, **fields)  # type: ignore[arg-type]
 
-    return _publish(request, form, create, proposal.get_page_url())
+    return _publish(request, form, create, proposal.get_page_url(), proposal.debate.consultation)
 
 
 @require_POST
@@ -134,14 +145,15 @@ def source_create(
     def create(**fields: object) -> Contribution:
         return actions.post_source(proposal=proposal, author=request.user, **fields)  # type: ignore[arg-type]
 
-    return _publish(request, form, create, proposal.get_page_url())
+    return _publish(request, form, create, proposal.get_page_url(), proposal.debate.consultation)
 
 
 @require_POST
 def vote(request: HttpRequest, consultation: str, debate: str, number: int) -> HttpResponse:
     proposal = _get_proposal(request, consultation, debate, number, counts=False)
     back = proposal.get_page_url() + "#vote"
-    decision = participation_on(request.user, proposal, proposal.debate.consultation)
+    now = timezone.now()  # the vote is stamped with the moment the gate was asked
+    decision = participation_on(request.user, proposal, proposal.debate.consultation, now)
     if not decision:
         return refuse(request, decision, back)
     form = VoteForm(request.POST)
@@ -154,7 +166,7 @@ def vote(request: HttpRequest, consultation: str, debate: str, number: int) -> H
         else:
             messages.info(request, _("Vous n'aviez pas voté sur cette proposition."))
     else:
-        cast = actions.cast_vote(proposal=proposal, user=request.user, value=value)  # type: ignore[arg-type]
+        cast = actions.cast_vote(proposal=proposal, user=request.user, value=value, now=now)  # type: ignore[arg-type]
         messages.success(request, _("Votre vote « %s » est enregistré.") % cast.get_value_display())
     return redirect(back)
 

@@ -197,19 +197,29 @@ def gunicorn_server(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[byte
             stderr=subprocess.STDOUT,
         )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+
+    def up() -> bool:
         try:
-            if requests.get(f"{base}/healthz", timeout=10).ok:
-                break
+            return requests.get(f"{base}/healthz", timeout=10).ok
         except requests.RequestException:
-            time.sleep(0.2)
-    else:
-        server.kill()
-        pytest.fail(f"gunicorn did not start: {log.read_text()}")
-    yield base, server, log
-    server.terminate()
-    server.wait(timeout=40)
+            return False
+
+    deadline = time.monotonic() + 90
+    while not up():
+        if time.monotonic() > deadline or server.poll() is not None:
+            server.kill()
+            server.wait(timeout=30)
+            pytest.fail(f"gunicorn did not start: {log.read_text()}")
+        time.sleep(0.3)
+    try:
+        yield base, server, log
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=40)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(timeout=10)
 
 
 def test_gunicorn_serves_the_probes_and_logs_json_with_the_request_id(

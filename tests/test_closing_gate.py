@@ -153,3 +153,29 @@ def test_the_pages_show_the_state_of_the_gate(
     assert closed_places == (4 if phase == Phase.CLOSED else 0)
     sign_in_prompts = text.count("pour proposer un argument.")
     assert sign_in_prompts == (2 if phase == Phase.OPEN else 0)
+
+
+def test_a_post_that_reaches_the_close_mid_request_is_refused_never_stamped_after(
+    calendar: Consultation, client: Client, alice: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The request passes the gate a millisecond before the close, and its
+    checks (rate limit, numbering) take two: the write is refused, not stamped
+    at or after `closes_at` (found by tests/cluster under load)."""
+    from debates import write_views
+
+    real_too_fast = write_views.too_fast
+    for url, payload in write_posts(calendar):
+        before = Contribution.objects.count()
+        with time_machine.travel(CLOSES - timedelta(milliseconds=1), tick=False) as traveller:
+
+            def slow(*args: object, **kwargs: object) -> object:
+                traveller.shift(timedelta(milliseconds=2))
+                return real_too_fast(*args, **kwargs)  # type: ignore[arg-type]
+
+            monkeypatch.setattr(write_views, "too_fast", slow)
+            client.force_login(alice)
+            response = client.post(url, payload)
+        assert response.status_code == 403, url
+        assert "La consultation est fermée" in response.content.decode()
+        assert Contribution.objects.count() == before
+    assert not Contribution.objects.filter(created_at__gte=CLOSES).exists()
