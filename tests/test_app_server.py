@@ -231,10 +231,11 @@ def test_gunicorn_serves_the_probes_and_logs_json_with_the_request_id(
     assert response.headers["X-Request-ID"] == "probe-1"
     assert requests.get(f"{base}/readyz", timeout=10).json()["ready"] is True
 
-    # A graceful restart (SIGHUP) replaces the workers and keeps serving.
+    # A graceful restart (SIGHUP) replaces the workers and drops no request:
+    # the socket stays open, requests wait while the new workers load Django.
     server.send_signal(signal.SIGHUP)
-    for _ in range(20):
-        assert requests.get(f"{base}/healthz", timeout=10).status_code == 200
+    for _ in range(10):
+        assert requests.get(f"{base}/healthz", timeout=90).status_code == 200
         time.sleep(0.1)
 
     deadline = time.monotonic() + 10
