@@ -13,6 +13,8 @@ SHARED_CACHE_BACKENDS = frozenset(
     {
         "django.core.cache.backends.db.DatabaseCache",
         "django.core.cache.backends.redis.RedisCache",
+        # What CACHE_URL selects: Redis through django-redis (settings.py).
+        "django_redis.cache.RedisCache",
         "django.core.cache.backends.memcached.PyMemcacheCache",
         "django.core.cache.backends.memcached.PyLibMCCache",
     }

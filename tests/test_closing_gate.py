@@ -159,22 +159,21 @@ def test_a_post_that_reaches_the_close_mid_request_is_refused_never_stamped_afte
     calendar: Consultation, client: Client, alice: User, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The request passes the gate a millisecond before the close, and its
-    checks (rate limit, numbering) take two: the write is refused, not stamped
-    at or after `closes_at` (found by tests/cluster under load)."""
-    from debates import write_views
-
-    real_too_fast = write_views.too_fast
+    checks (the resubmission lookup, the rate limit) take two: the write is
+    refused, not stamped at or after `closes_at` (found by tests/cluster)."""
+    real_lookup = actions.already_submitted
     for url, payload in write_posts(calendar):
         before = Contribution.objects.count()
         with time_machine.travel(CLOSES - timedelta(milliseconds=1), tick=False) as traveller:
 
-            def slow(*args: object, **kwargs: object) -> object:
+            def slow(**kwargs: object) -> object:
                 traveller.shift(timedelta(milliseconds=2))
-                return real_too_fast(*args, **kwargs)  # type: ignore[arg-type]
+                return real_lookup(**kwargs)  # type: ignore[arg-type]
 
-            monkeypatch.setattr(write_views, "too_fast", slow)
+            monkeypatch.setattr(actions, "already_submitted", slow)
             client.force_login(alice)
             response = client.post(url, payload)
+            monkeypatch.undo()
         assert response.status_code == 403, url
         assert "La consultation est fermée" in response.content.decode()
         assert Contribution.objects.count() == before

@@ -132,8 +132,10 @@ def test_production_turns_on_https_hsts_host_cookies_and_a_shared_cache() -> Non
     assert values["CACHES"]["default"]["BACKEND"] == DATABASE_CACHE  # type: ignore[index]
     with_redis = settings_of(production_env(CACHE_URL="redis://127.0.0.1:6379/0"), "CACHES")
     assert with_redis["CACHES"]["default"] == {  # type: ignore[index]
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "django_redis.cache.RedisCache",
         "LOCATION": "redis://127.0.0.1:6379/0",
+        # Pages answer while Redis is down (docs/DEPLOY.md).
+        "OPTIONS": {"IGNORE_EXCEPTIONS": True, "SOCKET_CONNECT_TIMEOUT": 1, "SOCKET_TIMEOUT": 1},
     }
 
 
@@ -229,6 +231,10 @@ def test_the_system_check_refuses_a_per_process_cache_when_debug_is_off(backend:
     assert error.id == "accounts.E001"
     with override_settings(DEBUG=True, CACHES={"default": {"BACKEND": backend}}):
         assert shared_cache_in_production() == []
-    for shared in (DATABASE_CACHE, "django.core.cache.backends.redis.RedisCache"):
+    for shared in (
+        DATABASE_CACHE,
+        "django.core.cache.backends.redis.RedisCache",
+        "django_redis.cache.RedisCache",
+    ):
         with override_settings(DEBUG=False, CACHES={"default": {"BACKEND": shared}}):
             assert shared_cache_in_production() == []
