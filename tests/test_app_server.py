@@ -188,6 +188,11 @@ def gunicorn_server(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[byte
         "GUNICORN_WORKERS": "2",
         "LOG_FORMAT": "json",
     }
+    # With DEBUG off and no CACHE_URL the cache is a database table (/readyz checks it).
+    subprocess.run(
+        [sys.executable, "manage.py", "createcachetable"], cwd=ROOT, env=env, check=True,
+        capture_output=True, timeout=120,
+    )  # fmt: skip
     with log.open("wb") as out:
         server = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py"],
