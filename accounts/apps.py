@@ -24,7 +24,7 @@ class AccountsConfig(AppConfig):
         # allauth offers no adapter hook when an identity provider is linked to
         # a signed-in account (process=connect); its signal is the one place.
         from allauth.socialaccount.signals import social_account_added
-        from django.db.models.signals import post_delete, post_migrate, post_save
+        from django.db.models.signals import post_delete, post_save
 
         from accounts import checks, security_log  # noqa: F401  (checks register on import)
         from accounts.adapters import verify_on_link
