@@ -26,6 +26,7 @@ from django.db import transaction
 from django.test import Client
 
 from accounts.models import User
+from debates.importers.capcollectif_csv import OpinionRow, source_order
 from debates.importers.common import pseudonym
 from debates.models import (
     Argument,
@@ -197,14 +198,37 @@ def test_the_vote_rows_become_votes_and_the_one_vote_missing_from_the_rows_an_im
 
 
 @pytest.mark.django_db
-def test_sections_become_debates_in_the_order_they_first_appear(rua: Imported) -> None:
+def test_sections_become_debates_in_the_order_of_their_numbers(
+    rua: Imported, client: Client
+) -> None:
+    # The export lists them 3, 2, 1 (newest rows first); the platform showed 1, 2, 3.
     debates = list(Debate.objects.filter(consultation__slug=SLUG).order_by("position"))
     assert [d.title for d in debates] == [
-        "3. Le financement du Revenu universel d'activité",
-        "2. Les modalités de demande du Revenu universel d'activité",
         "1. Les conditions à remplir pour bénéficier du Revenu universel d'activité",
+        "2. Les modalités de demande du Revenu universel d'activité",
+        "3. Le financement du Revenu universel d'activité",
     ]
-    assert debates[0].slug == "3-le-financement-du-revenu-universel-dactivite"
+    assert debates[2].slug == "3-le-financement-du-revenu-universel-dactivite"
+    page = unescape(client.get(f"/consultations/{SLUG}/").content.decode())
+    assert (
+        page.index("1. Les conditions")
+        < page.index("2. Les modalités")
+        < page.index("3. Le financement")
+    )
+
+
+def test_unnumbered_sections_follow_their_first_proposal() -> None:
+    def opinion(section: str, day: int) -> OpinionRow:
+        return OpinionRow(
+            line=day, id=str(day), author="a", created_at=datetime(2019, 10, day, tzinfo=UTC),
+            updated_at=datetime(2019, 10, day, tzinfo=UTC), hidden=None, section=section,
+            title="t", body="b", url="", counts=None,
+        )  # fmt: skip
+
+    rows = [opinion("Ensuite", 9), opinion("D'abord", 3), opinion("Ensuite", 5)]
+    assert source_order(rows) == ["D'abord", "Ensuite"]
+    rows.append(opinion("2. Deux", 1))
+    assert source_order(rows) == ["2. Deux", "D'abord", "Ensuite"]  # not all numbered
 
 
 @pytest.mark.django_db

@@ -318,6 +318,27 @@ def _paris(naive: datetime, hint: datetime | None) -> datetime:
     return min(first, second, key=lambda moment: abs(moment.astimezone(UTC) - hint)).astimezone(UTC)
 
 
+_SECTION_NUMBER = re.compile(r"^\s*(\d+)\s*[.)°-]")
+
+
+def source_order(opinions: list[OpinionRow]) -> list[str]:
+    """Return the sections in the order of the platform of origin.
+
+    The export lists rows newest first and has no position column: sections
+    numbered in their titles (« 1. Les conditions… », « 2. … ») follow their
+    numbers; otherwise, the order in which their first proposal was posted.
+    """
+    first: dict[str, datetime] = {}
+    for opinion in opinions:
+        moment = first.get(opinion.section)
+        if moment is None or opinion.created_at < moment:
+            first[opinion.section] = opinion.created_at
+    numbers = {title: _SECTION_NUMBER.match(title) for title in first}
+    if all(numbers.values()):
+        return sorted(first, key=lambda t: (int(numbers[t].group(1)), t))  # type: ignore[union-attr]
+    return sorted(first, key=lambda t: (first[t], t))
+
+
 def _is_url(value: str) -> bool:
     return value.startswith(("http://", "https://"))
 
@@ -697,7 +718,7 @@ def read_export(path: Path, *, progress: ProgressCallback = quiet) -> Export:
         digest=file_digest([data]),
         rows=count,
         consultation_title=titles.most_common(1)[0][0] if titles else "",
-        sections=list(dict.fromkeys(o.section for o in opinions.values())),
+        sections=source_order(list(opinions.values())),
         opinions=list(opinions.values()),
         arguments=list(arguments.values()),
         sources=list(sources.values()),
