@@ -16,6 +16,14 @@ def page_number(query: QueryDict, param: str) -> int:
 
 
 @dataclass(frozen=True)
+class PageLink:
+    """One entry of a pager: a page number and its address, or a gap (number None)."""
+
+    number: int | None
+    url: str = ""
+
+
+@dataclass(frozen=True)
 class Window:
     """One page of a list whose total was counted by an annotation (no COUNT query)."""
 
@@ -64,3 +72,19 @@ class Window:
     @property
     def next_url(self) -> str:
         return self.url_for(self.number + 1)
+
+    def links(self, around: int = 2) -> list[PageLink]:
+        """Return the pages a pager lists: the first, the last and `around` either side.
+
+        Skipped runs of pages become one gap, so a long debate is crossed in a
+        few clicks instead of page by page.
+        """
+        wanted = {1, self.page_count, *range(self.number - around, self.number + around + 1)}
+        links: list[PageLink] = []
+        previous = 0
+        for number in sorted(n for n in wanted if 1 <= n <= self.page_count):
+            if number > previous + 1:
+                links.append(PageLink(None))
+            links.append(PageLink(number, self.url_for(number)))
+            previous = number
+        return links

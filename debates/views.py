@@ -7,7 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.core.paginator import Page, Paginator
 from django.forms import Form
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
@@ -95,10 +95,16 @@ def _debate_page(
     state = answer_filter(request.GET.get("reponse", ""))
     page = _proposals_page(debate, sort, request.GET.get("page"), state)
     consultation = debate.consultation
+    query = QueryDict(mutable=True)
+    query["tri"] = sort  # the pager's links keep the sort and filter, then give the page
+    query["reponse"] = state
+    query["page"] = str(page.number)
     context = {
         "consultation": consultation,
         "debate": debate,
         "page": page,
+        # The pager of the include, from the count the paginator already made.
+        "pages": Window.of(query, "page", page.paginator.count, page.paginator.per_page),
         "sort": sort,
         "sorts": PROPOSAL_SORTS,
         "state": state,

@@ -345,3 +345,24 @@ def test_the_consultation_page_shows_the_debates_before_the_open_data(
     debates = text.index("Les débats")
     assert debates < text.index(proposal_of(open_consultation).debate.title)
     assert text.index(proposal_of(open_consultation).debate.title) < text.index("Données ouvertes")
+
+
+def test_a_long_debate_lists_its_first_last_and_nearby_pages(
+    open_consultation: Consultation, alice: User, client: Client, settings: object
+) -> None:
+    settings.PROPOSALS_PER_PAGE = 2  # type: ignore[attr-defined]
+    debate = proposal_of(open_consultation).debate
+    while debate.proposals.count() < 22:  # 11 pages
+        actions.post_proposal(debate=debate, author=alice, title="P", body="Texte.")
+    html = client.get(debate.get_absolute_url(), {"page": 6}).content.decode()
+    pager = html.split('aria-label="Pages des propositions"', 1)[1].split("</nav>", 1)[0]
+    shown = [int(n) for n in re.findall(r"</span>(\d+)</a>", pager)]
+    assert shown == [1, 4, 5, 6, 7, 8, 11]
+    assert pager.count('aria-hidden="true">…') == 2
+    assert re.search(r'href="\?tri=recent&amp;reponse=&amp;page=6" aria-current="page">', pager)
+    assert pager.count("aria-current") == 1
+    assert 'href="?tri=recent&amp;reponse=&amp;page=5" rel="prev"' in pager
+    assert 'href="?tri=recent&amp;reponse=&amp;page=11"' in pager
+    first = client.get(debate.get_absolute_url()).content.decode()
+    first_pager = first.split('aria-label="Pages des propositions"', 1)[1].split("</nav>", 1)[0]
+    assert [int(n) for n in re.findall(r"</span>(\d+)</a>", first_pager)] == [1, 2, 3, 11]
