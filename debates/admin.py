@@ -1,9 +1,10 @@
 """The admin: moderators keep every consultation civil; organisers run their own.
 
 Object-level rules (an organiser only sees and edits the consultations they
-organise) are enforced here, in get_queryset and the has_*_permission hooks,
-by asking `debates.moderation`. Numbers are read-only since they are the
-permanent public addresses, and nothing can be deleted.
+organise) live in one place, `debates.admin_scope.ScopedAdminMixin`, which
+every admin class below uses for its queryset, its object permissions and its
+history pages. Numbers are read-only since they are the permanent public
+addresses, and nothing can be deleted.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
-from debates import moderation
+from debates import moderation, rules
+from debates.admin_scope import ScopedAdminMixin, scope
 from debates.models import (
     Argument,
     CalendarChange,
@@ -40,11 +42,6 @@ from debates.models import (
     Source,
     Vote,
 )
-
-
-def scope(request: HttpRequest) -> QuerySet[Consultation]:
-    """Return the consultations the signed-in staff member may act on."""
-    return moderation.consultations_moderated_by(request.user)  # type: ignore[arg-type]
 
 
 class HideForm(forms.Form):
@@ -161,7 +158,7 @@ class HiddenFilter(admin.SimpleListFilter):
         return queryset
 
 
-class ContributionAdmin(ModerationActions, SimpleHistoryAdmin):
+class ContributionAdmin(ScopedAdminMixin, ModerationActions, SimpleHistoryAdmin):
     readonly_fields = (
         "number",
         "original_number",
@@ -175,13 +172,10 @@ class ContributionAdmin(ModerationActions, SimpleHistoryAdmin):
     search_fields = ("=number", "author__username", "author__display_name")
     ordering = ("-number",)
     show_full_result_count = False  # COUNT(*) over a national consultation is slow
-    consultation_path = ""
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
-        queryset = super().get_queryset(request)
-        if request.user.is_superuser:
-            return queryset
-        return queryset.filter(**{f"{self.consultation_path}__in": scope(request)})
+    def may_change(self, request: HttpRequest, obj: Contribution) -> bool:
+        # The closing gate: once closed, only the moderation actions change a contribution.
+        return rules.staff_may_rewrite(self.consultation_of(obj)).allowed
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         # Contributions are posted by citizens or imported, never typed into the admin.
@@ -198,7 +192,7 @@ class ContributionAdmin(ModerationActions, SimpleHistoryAdmin):
 
 @admin.register(Proposal)
 class ProposalAdmin(ContributionAdmin):
-    consultation_path = "debate__consultation"
+    scope_lookup = "debate__consultation"
     list_display = ("number", "title", "author", "debate", "created_at", "state")
     list_filter = (HiddenFilter, ("debate__consultation", admin.RelatedOnlyFieldListFilter))
     list_select_related = ("author", "debate")
@@ -221,7 +215,7 @@ class ProposalAdmin(ContributionAdmin):
 
 @admin.register(Argument)
 class ArgumentAdmin(ContributionAdmin):
-    consultation_path = "proposal__debate__consultation"
+    scope_lookup = "proposal__debate__consultation"
     list_display = ("number", "stance", "author", "proposal", "created_at", "state")
     list_filter = (
         HiddenFilter,
@@ -247,7 +241,7 @@ class ArgumentAdmin(ContributionAdmin):
 
 @admin.register(Source)
 class SourceAdmin(ContributionAdmin):
-    consultation_path = "proposal__debate__consultation"
+    scope_lookup = "proposal__debate__consultation"
     list_display = ("number", "title", "url", "author", "proposal", "created_at", "state")
     list_filter = (
         HiddenFilter,
@@ -290,7 +284,7 @@ class QueueConsultationFilter(admin.SimpleListFilter):
 
 
 @admin.register(ReportedContribution)
-class ModerationQueueAdmin(ModerationActions, admin.ModelAdmin):
+class ModerationQueueAdmin(ScopedAdminMixin, ModerationActions, admin.ModelAdmin):
     # Three columns, so that the text and the reasons fit beside the menu and
     # the filters at 1280 px (number, kind, open reports and state share the first).
     list_display = ("entry", "excerpt", "reasons")
@@ -298,6 +292,12 @@ class ModerationQueueAdmin(ModerationActions, admin.ModelAdmin):
     list_display_links = None
     search_fields = ("=number",)
     show_full_result_count = False
+
+    def scope_filter(self, request: HttpRequest) -> Q:
+        return moderation.in_consultations(scope(request))
+
+    def consultation_of(self, obj: Contribution) -> Consultation:
+        return moderation.consultation_of(obj)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         open_reports = Report.objects.open().order_by("-created_at")
@@ -315,9 +315,7 @@ class ModerationQueueAdmin(ModerationActions, admin.ModelAdmin):
             .prefetch_related(Prefetch("reports", open_reports, to_attr="open_list"))
             .order_by("-open_count", "-number")
         )
-        if not request.user.is_superuser:
-            queryset = queryset.filter(moderation.in_consultations(scope(request)))
-        return queryset
+        return self.scoped(request, queryset)
 
     def get_ordering(self, request: HttpRequest) -> list[str]:
         # Open reports first; the changelist would otherwise impose Meta.ordering.
@@ -333,7 +331,9 @@ class ModerationQueueAdmin(ModerationActions, admin.ModelAdmin):
         return False
 
     def has_view_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return request.user.has_perm("debates.moderate_contribution")
+        if not request.user.has_perm("debates.moderate_contribution"):
+            return False
+        return obj is None or self.in_scope(request, obj)
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return self.has_view_permission(request)
@@ -392,7 +392,7 @@ class ModerationQueueAdmin(ModerationActions, admin.ModelAdmin):
 
 
 @admin.register(Report)
-class ReportAdmin(SimpleHistoryAdmin):
+class ReportAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     list_display = ("contribution", "reason", "comment", "reporter", "created_at", "resolved_at")
     list_filter = ("reason", ("resolved_at", admin.EmptyFieldListFilter))
     list_select_related = ("contribution", "reporter")
@@ -401,12 +401,12 @@ class ReportAdmin(SimpleHistoryAdmin):
     raw_id_fields = ("resolved_by",)
     show_full_result_count = False
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Report]:
-        queryset = super().get_queryset(request)
-        if request.user.is_superuser:
-            return queryset
+    def scope_filter(self, request: HttpRequest) -> Q:
         ids = Contribution.objects.filter(moderation.in_consultations(scope(request)))
-        return queryset.filter(contribution__in=ids.values("pk"))
+        return Q(contribution__in=ids.values("pk"))
+
+    def consultation_of(self, obj: Report) -> Consultation:
+        return moderation.consultation_of(obj.contribution)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -415,8 +415,8 @@ class ReportAdmin(SimpleHistoryAdmin):
         return False
 
 
-class ReadOnlyAdmin(SimpleHistoryAdmin):
-    """Records nobody edits: citizens' votes, the moderation log, calendar changes."""
+class ReadOnlyAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    """Records nobody edits: citizens' votes and endorsements, the moderation log."""
 
     def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
@@ -428,17 +428,18 @@ class ReadOnlyAdmin(SimpleHistoryAdmin):
         return False
 
 
+class ReadOnlyHistoryAdmin(ReadOnlyAdmin, SimpleHistoryAdmin):
+    """Read-only records that keep a history (votes, endorsements)."""
+
+
 @admin.register(ModerationEvent)
 class ModerationEventAdmin(ReadOnlyAdmin):
+    # The log itself has no history table (each line is written once): its
+    # history page is the admin's own, not django-simple-history's.
+    scope_lookup = "consultation"
     list_display = ("at", "consultation", "contribution", "action", "reason", "role", "actor")
     list_filter = ("action", "role", ("consultation", admin.RelatedOnlyFieldListFilter))
     list_select_related = ("consultation", "contribution", "actor")
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[ModerationEvent]:
-        queryset = super().get_queryset(request)
-        if request.user.is_superuser:
-            return queryset
-        return queryset.filter(consultation__in=scope(request))
 
 
 class CalendarChangeInline(admin.TabularInline):
@@ -494,7 +495,7 @@ class ConsultationForm(forms.ModelForm):
 
 
 @admin.register(Consultation)
-class ConsultationAdmin(SimpleHistoryAdmin):
+class ConsultationAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     form = ConsultationForm
     list_display = ("title", "slug", "opens_at", "closes_at", "phase_label", "is_draft")
     list_filter = ("is_draft",)
@@ -504,17 +505,11 @@ class ConsultationAdmin(SimpleHistoryAdmin):
     autocomplete_fields = ("organisers",)
     inlines = [DebateInline, CalendarChangeInline]
     actions = ["close_now", "reopen_for_a_week", "publish"]
+    scope_lookup = "pk"
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Consultation]:
-        queryset = super().get_queryset(request)
-        if request.user.is_superuser:
-            return queryset
-        return queryset.filter(pk__in=scope(request).values("pk"))
-
-    def has_change_permission(self, request: HttpRequest, obj: Consultation | None = None) -> bool:
-        if not super().has_change_permission(request, obj):
-            return False
-        return obj is None or moderation.may_schedule(request.user, obj)  # type: ignore[arg-type]
+    def may_change(self, request: HttpRequest, obj: Consultation) -> bool:
+        # Moderators see every consultation; only its organisers (or a superuser) run it.
+        return moderation.may_schedule(request.user, obj)  # type: ignore[arg-type]
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
@@ -590,23 +585,16 @@ class ConsultationAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Debate)
-class DebateAdmin(SimpleHistoryAdmin):
+class DebateAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     list_display = ("title", "consultation", "position")
     list_filter = (("consultation", admin.RelatedOnlyFieldListFilter),)
     list_select_related = ("consultation",)
     search_fields = ("title",)
     prepopulated_fields = {"slug": ("title",)}
+    scope_lookup = "consultation"
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Debate]:
-        queryset = super().get_queryset(request)
-        if request.user.is_superuser:
-            return queryset
-        return queryset.filter(consultation__in=scope(request))
-
-    def has_change_permission(self, request: HttpRequest, obj: Debate | None = None) -> bool:
-        if not super().has_change_permission(request, obj):
-            return False
-        return obj is None or moderation.may_schedule(request.user, obj.consultation)  # type: ignore[arg-type]
+    def may_change(self, request: HttpRequest, obj: Debate) -> bool:
+        return moderation.may_schedule(request.user, obj.consultation)  # type: ignore[arg-type]
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "consultation" and not request.user.is_superuser:
@@ -615,7 +603,8 @@ class DebateAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Vote)
-class VoteAdmin(ReadOnlyAdmin):
+class VoteAdmin(ReadOnlyHistoryAdmin):
+    scope_lookup = "proposal__debate__consultation"
     list_display = ("proposal", "value", "user", "updated_at")
     list_filter = ("value", "proposal__debate__consultation")
     list_select_related = ("proposal", "user")
@@ -624,7 +613,8 @@ class VoteAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Endorsement)
-class EndorsementAdmin(ReadOnlyAdmin):
+class EndorsementAdmin(ReadOnlyHistoryAdmin):
+    scope_lookup = "argument__proposal__debate__consultation"
     list_display = ("argument", "user", "created_at")
     list_filter = ("argument__proposal__debate__consultation",)
     list_select_related = ("argument", "user")

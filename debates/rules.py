@@ -179,3 +179,21 @@ def may_answer(user: User | AnonymousUser, consultation: Consultation) -> Decisi
             _("Seuls les organisateurs de cette consultation publient ses réponses officielles."),
         )
     return Decision()
+
+
+def staff_may_rewrite(consultation: Consultation, now: datetime | None = None) -> Decision:
+    """Return whether staff may change a contribution's fields in the admin.
+
+    Once the consultation is closed its contributions are a public archive:
+    only the moderation actions (hide, unhide, with their public log) touch
+    them, never the change form nor a revert from history.
+    """
+    if consultation.phase_at(now) == Phase.CLOSED:
+        return Decision(
+            Refusal.CLOSED,
+            _(
+                "La consultation est fermée : ses contributions ne changent plus que par "
+                "la modération (masquer, rétablir)."
+            ),
+        )
+    return Decision()
