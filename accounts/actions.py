@@ -20,6 +20,16 @@ from accounts.models import User, VerificationMethod
 security_log = logging.getLogger("accounts.security")
 
 
+def may_act_on_account(*, actor: User, account: User) -> bool:
+    """Return whether `actor` may block, unblock, verify or unverify `account`.
+
+    Only a superuser acts on a staff account (moderators, organisers,
+    superusers): otherwise a moderator could block the superuser who would
+    unblock them, or verify a fellow staff member.
+    """
+    return actor.is_superuser or not (account.is_staff or account.is_superuser)
+
+
 def verify(
     *,
     user: User,

@@ -3,13 +3,14 @@ from typing import Any
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from accounts import actions
 from accounts.models import User, VerificationMethod
 from debates import moderation
+from debates.admin_scope import selected
 from debates.models import HideReason
 
 
@@ -73,6 +74,33 @@ class UserAdmin(BaseUserAdmin):
             obj is None and choosing_organisers(request)
         )
 
+    def has_change_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
+        if not super().has_change_permission(request, obj):
+            return False
+        return obj is None or actions.may_act_on_account(actor=request.user, account=obj)  # type: ignore[arg-type]
+
+    def _in_scope(self, request: HttpRequest, queryset: QuerySet[User]) -> QuerySet[User] | None:
+        """Return the ticked accounts, or None (and say why) when one is out of reach.
+
+        The whole action is refused, as the contribution actions do, so that
+        a mixed selection never half-applies.
+        """
+        accounts = User.objects.filter(pk__in=selected(request, queryset))
+        if (
+            not request.user.is_superuser
+            and accounts.filter(Q(is_staff=True) | Q(is_superuser=True)).exists()
+        ):
+            self.message_user(
+                request,
+                _(
+                    "Action refusée : seul un superutilisateur agit sur les comptes de "
+                    "l'équipe (modération, organisation, administration). Rien n'a été modifié."
+                ),
+                messages.ERROR,
+            )
+            return None
+        return accounts
+
     actions = [
         "verify_identity",
         "verify_organisation",
@@ -84,10 +112,13 @@ class UserAdmin(BaseUserAdmin):
     ]
 
     def _verify(self, request: HttpRequest, queryset: QuerySet[User], method: str) -> None:
-        for user in queryset:
+        accounts = self._in_scope(request, queryset)
+        if accounts is None:
+            return
+        for user in accounts:
             actions.verify(user=user, method=method, by=request.user)  # type: ignore[arg-type]
         self.message_user(
-            request, _("%d compte(s) vérifié(s).") % queryset.count(), messages.SUCCESS
+            request, _("%d compte(s) vérifié(s).") % accounts.count(), messages.SUCCESS
         )
 
     @admin.action(description=_("Vérifier : identité contrôlée"))
@@ -100,19 +131,28 @@ class UserAdmin(BaseUserAdmin):
 
     @admin.action(description=_("Retirer la vérification"))
     def unverify(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
-        for user in queryset:
+        accounts = self._in_scope(request, queryset)
+        if accounts is None:
+            return
+        for user in accounts:
             actions.unverify(user=user)
         self.message_user(request, _("Vérification retirée."), messages.SUCCESS)
 
     @admin.action(description=_("Bloquer (ne peut plus publier ni voter)"))
     def block(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
-        for user in queryset.filter(blocked_at__isnull=True):
+        accounts = self._in_scope(request, queryset)
+        if accounts is None:
+            return
+        for user in accounts.filter(blocked_at__isnull=True):
             moderation.block(user=user)
         self.message_user(request, _("Compte(s) bloqué(s)."), messages.SUCCESS)
 
     @admin.action(description=_("Débloquer"))
     def unblock(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
-        for user in queryset.filter(blocked_at__isnull=False):
+        accounts = self._in_scope(request, queryset)
+        if accounts is None:
+            return
+        for user in accounts.filter(blocked_at__isnull=False):
             moderation.unblock(user=user)
         self.message_user(request, _("Compte(s) débloqué(s)."), messages.SUCCESS)
 
@@ -120,8 +160,11 @@ class UserAdmin(BaseUserAdmin):
     def hide_all_contributions(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         if not request.user.has_perm("debates.moderate_contribution"):
             raise PermissionDenied
+        accounts = self._in_scope(request, queryset)
+        if accounts is None:
+            return
         hidden = 0
-        for user in queryset:
+        for user in accounts:
             hidden += moderation.hide_all_by(
                 author=user,
                 actor=request.user,

@@ -27,7 +27,7 @@ from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from debates import moderation, rules
-from debates.admin_scope import ScopedAdminMixin, scope
+from debates.admin_scope import ScopedAdminMixin, scope, selected
 from debates.models import (
     Argument,
     CalendarChange,
@@ -53,16 +53,6 @@ class HideForm(forms.Form):
         max_length=500,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
-
-
-def selected(request: HttpRequest, queryset: QuerySet[Any]) -> list[int]:
-    """Return the ids the user ticked, including any the scoped queryset dropped.
-
-    The changelist filters the queryset by the user's scope, so a forged
-    selection outside it would silently vanish; it must be refused instead.
-    """
-    ids = {int(pk) for pk in request.POST.getlist("_selected_action") if pk.isdigit()}
-    return sorted(ids | set(queryset.values_list("pk", flat=True)))
 
 
 def contributions_of(request: HttpRequest, queryset: QuerySet[Any]) -> list[Contribution]:

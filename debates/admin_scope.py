@@ -57,6 +57,16 @@ def scope(request: HttpRequest) -> QuerySet[Consultation]:
     return moderation.consultations_moderated_by(request.user)  # type: ignore[arg-type]
 
 
+def selected(request: HttpRequest, queryset: QuerySet[Any]) -> list[int]:
+    """Return the ids the user ticked, including any the scoped queryset dropped.
+
+    The changelist filters the queryset by the user's scope, so a forged
+    selection outside it would silently vanish; it must be refused instead.
+    """
+    ids = {int(pk) for pk in request.POST.getlist("_selected_action") if pk.isdigit()}
+    return sorted(ids | set(queryset.values_list("pk", flat=True)))
+
+
 class ScopedAdminMixin:
     """Scope an admin to the consultations of the signed-in staff member (see module doc).
 
