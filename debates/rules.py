@@ -120,9 +120,33 @@ def may_edit(
         return decision
     if contribution.author_id != user.pk:
         return Decision(Refusal.NOT_AUTHOR, _("Seul l'auteur d'une contribution peut la modifier."))
+    frozen = frozen_by_moderation(contribution)
+    # Not `frozen or decision`: a refusal is falsy.
+    return decision if frozen is None else frozen
+
+
+def frozen_by_moderation(contribution: Contribution) -> Decision | None:
+    """Return the refusal when moderation froze `contribution`, else None.
+
+    Hiding a contribution freezes it; hiding a proposal freezes its whole
+    thread: its arguments and sources can no longer be edited, endorsed or
+    added to, and nobody votes on it. `contribution.thread` costs no query
+    when the caller preloaded the proposal (as every write view does).
+    """
     if contribution.is_hidden:
         return hidden_refusal()
-    return decision
+    thread = contribution.thread
+    if thread.pk != contribution.pk and thread.is_hidden:
+        return Decision(
+            Refusal.HIDDEN,
+            _(
+                "La proposition #%(number)s est masquée par la modération : sa discussion "
+                "est figée, ses arguments et ses sources ne peuvent plus être modifiés "
+                "ni recevoir d'accords."
+            )
+            % {"number": thread.number},
+        )
+    return None
 
 
 def hidden_refusal() -> Decision:
@@ -143,9 +167,11 @@ def participation_on(
 ) -> Decision:
     """Return whether `user` may add to `contribution` (argue, deposit, vote, endorse) at `now`."""
     decision = participation(user, consultation, now)
-    if decision and contribution.is_hidden:
-        return hidden_refusal()
-    return decision
+    if not decision:
+        return decision
+    frozen = frozen_by_moderation(contribution)
+    # Not `frozen or decision`: a refusal is falsy.
+    return decision if frozen is None else frozen
 
 
 def may_report(user: User | AnonymousUser, consultation: Consultation) -> Decision:
