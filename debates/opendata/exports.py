@@ -9,18 +9,25 @@ all. A hidden contribution keeps its number, author, dates and the public
 reason of its hiding; its text is left empty.
 
 After the close, `freeze()` stores each file the first time it is asked for
-and every later download serves those same bytes (see docs/exports.md).
+and every later download serves those same bytes (see docs/exports.md). When
+moderation hides or unhides a contribution after the close, `refreeze()`
+writes every file anew in the next generation, and the consultation page
+lists each redoing (when, which numbers, which public reason) with the
+checksums it replaced.
 """
 
 from __future__ import annotations
 
 import csv
+import fcntl
 import hashlib
 import io
+import json
 import os
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -32,7 +39,15 @@ from django.utils import timezone
 
 from accounts.models import User
 from debates.interchange import export_consultation, iter_export_consultation
-from debates.models import Argument, Consultation, Contribution, Proposal, Source
+from debates.models import (
+    Argument,
+    Consultation,
+    Contribution,
+    ModerationAction,
+    ModerationEvent,
+    Proposal,
+    Source,
+)
 
 # Rows fetched from the database at a time, and rows written per chunk of the response.
 FETCH_SIZE = 500
@@ -391,23 +406,47 @@ def _file_digest(path: Path) -> str:
         return hashlib.file_digest(stored, "sha256").hexdigest()
 
 
-def frozen_checksum(consultation: Consultation, export: ExportFile) -> str | None:
-    """Return the SHA-256 of a frozen file, or None when it is not frozen (yet)."""
-    path = Path(storage().path(f"{frozen_folder(consultation)}/{export.stored_name}"))
+def _closing_dir(consultation: Consultation) -> Path:
+    return Path(storage().path(frozen_folder(consultation)))
+
+
+def _generation_dir(consultation: Consultation, generation: int) -> Path:
+    """Return the folder of one generation: the closing folder, then refait-1, refait-2…"""
+    base = _closing_dir(consultation)
+    return base if generation == 0 else base / f"refait-{generation}"
+
+
+def _stored_path(consultation: Consultation, export: ExportFile, generation: int | None) -> Path:
+    if generation is None:
+        generation = current_generation(consultation)
+    return _generation_dir(consultation, generation) / export.stored_name
+
+
+def frozen_checksum(
+    consultation: Consultation, export: ExportFile, generation: int | None = None
+) -> str | None:
+    """Return the SHA-256 of a frozen file, or None when it is not frozen (yet).
+
+    `generation`: the current one (the files served now) unless given.
+    """
+    return _read_checksum(_stored_path(consultation, export, generation))
+
+
+def _read_checksum(path: Path) -> str | None:
     try:
         return _checksum_path(path).read_text(encoding="ascii").split()[0]
     except (FileNotFoundError, IndexError):
         return None
 
 
-def freeze(consultation: Consultation, export: ExportFile) -> Frozen:
+def freeze(consultation: Consultation, export: ExportFile, generation: int | None = None) -> Frozen:
     """Return the stored copy of an export, writing it on the first call.
 
     The file is written aside, then hard-linked into place: the link is atomic
     and fails when another request froze the same file first, whose copy then
     wins, so every download serves the same bytes.
     """
-    path = Path(storage().path(f"{frozen_folder(consultation)}/{export.stored_name}"))
+    path = _stored_path(consultation, export, generation)
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         digest = hashlib.sha256()
@@ -427,9 +466,140 @@ def freeze(consultation: Consultation, export: ExportFile) -> Frozen:
                 _write_checksum(path, digest.hexdigest())
         finally:
             os.unlink(temporary)
-    checksum = frozen_checksum(consultation, export)
+    checksum = _read_checksum(path)
     if checksum is None:
         # Linked by a request that stopped before writing the checksum.
         checksum = _file_digest(path)
         _write_checksum(path, checksum)
     return Frozen(path, checksum)
+
+
+# --------------------------------------------------------------------------- re-freezing
+
+MANIFEST = "refaits.json"
+
+
+@dataclass(frozen=True)
+class Change:
+    """One moderation decision that made the files be redone: public facts only."""
+
+    action: str  # ModerationAction: hide or unhide
+    number: int
+    reason: str  # HideReason of a hide, empty for an unhide
+
+
+@dataclass(frozen=True)
+class Refreeze:
+    """One redoing of the frozen files of a closing, as the manifest keeps it."""
+
+    generation: int
+    at: datetime
+    changes: list[Change]
+    # The checksum each file had before (None: that file was not frozen yet).
+    previous: dict[str, str | None] = field(default_factory=dict)
+    events: list[int] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "generation": self.generation,
+            "at": self.at.isoformat(),
+            "changes": [vars(change) for change in self.changes],
+            "previous": self.previous,
+            "events": self.events,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Refreeze:
+        return cls(
+            generation=data["generation"],
+            at=datetime.fromisoformat(data["at"]),
+            changes=[Change(**change) for change in data["changes"]],
+            previous=data["previous"],
+            events=data["events"],
+        )
+
+
+def refreezes(consultation: Consultation) -> list[Refreeze]:
+    """Return the redoings of the files of the current closing, oldest first (no query)."""
+    try:
+        text = (_closing_dir(consultation) / MANIFEST).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return []
+    return [Refreeze.from_json(entry) for entry in json.loads(text)]
+
+
+def current_generation(consultation: Consultation) -> int:
+    """Return the generation served now: 0, then one more per redoing."""
+    return len(refreezes(consultation))
+
+
+@contextmanager
+def _locked(folder: Path) -> Iterator[None]:
+    """Hold an exclusive lock on a closing folder (one redoing at a time, across processes)."""
+    with (folder / ".lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _frozen_since(consultation: Consultation) -> datetime | None:
+    """Return when the first file of the current closing was frozen, None if none was."""
+    times = [path.stat().st_mtime for path in _closing_dir(consultation).glob("*.sha256")]
+    return datetime.fromtimestamp(min(times), tz=UTC) if times else None
+
+
+def refreeze(consultation: Consultation) -> Refreeze | None:
+    """Redo the frozen files after moderation changed what they must show; None if not needed.
+
+    Needed when some file of the current closing is frozen and a hide or
+    unhide of this consultation happened since and is not yet covered by a
+    redoing. All nine files are written in a new generation folder (the old
+    ones stay on disk), and only then does the manifest point to it, so a
+    download serves either the old files or the new ones, never a mix.
+    """
+    base = _closing_dir(consultation)
+    since = _frozen_since(consultation) if base.exists() else None
+    if since is None:
+        return None  # nothing frozen yet: the first downloads will freeze the moderated data
+    with _locked(base):
+        done = refreezes(consultation)
+        generation = len(done)
+        covered = {pk for entry in done for pk in entry.events}
+        events = list(
+            ModerationEvent.objects.filter(
+                consultation=consultation,
+                action__in=[ModerationAction.HIDE, ModerationAction.UNHIDE],
+                at__gte=since,
+            )
+            .exclude(pk__in=covered)
+            .select_related("contribution")
+            .order_by("at", "pk")
+        )
+        if not events:
+            return None
+        previous = {
+            export.stored_name: frozen_checksum(consultation, export, generation)
+            for export in export_files()
+        }
+        entry = Refreeze(
+            generation=generation + 1,
+            at=timezone.now(),
+            changes=[Change(e.action, e.contribution.number, e.reason) for e in events],
+            previous=previous,
+            events=[e.pk for e in events],
+        )
+        for export in export_files():
+            freeze(consultation, export, entry.generation)
+        _write_manifest(base, [*done, entry])
+        return entry
+
+
+def _write_manifest(folder: Path, entries: list[Refreeze]) -> None:
+    fd, temporary = tempfile.mkstemp(dir=folder, prefix=".", suffix=".part")
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        json.dump([entry.as_json() for entry in entries], out, ensure_ascii=False, indent=1)
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(temporary, folder / MANIFEST)
