@@ -178,3 +178,21 @@ def test_a_second_redoing_is_not_triggered_by_an_already_covered_hiding(
     hide_in_admin(client, closed, django_capture_on_commit_callbacks, HideReason.PERSONAL_DATA)
     assert exports.refreeze(consultation) is None
     assert len(exports.refreezes(consultation)) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.database_tasks
+def test_the_redoing_runs_in_the_database_worker_after_the_commit(
+    closed: Proposal, client: Client
+) -> None:
+    from django.core.management import call_command
+
+    consultation = closed.debate.consultation
+    first = download_all(client, consultation)
+    # A real commit (transactional test): the hiding enqueues the task, nothing is redone yet.
+    moderation.hide(contribution=closed, actor=make_moderator(), reason="personal_data")
+    assert exports.refreezes(consultation) == []
+    assert download_all(client, consultation) == first
+    call_command("db_worker", batch=True, no_startup_delay=True, verbosity=0)
+    assert [r.generation for r in exports.refreezes(consultation)] == [1]
+    assert SECRET.encode() not in download_all(client, consultation)["propositions.csv"][0]

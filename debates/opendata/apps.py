@@ -23,18 +23,20 @@ class OpenDataConfig(AppConfig):
 
 
 def refreeze_after_moderation(sender: Any, instance: Any, created: bool, **kwargs: Any) -> None:
-    """Redo the frozen exports of a closed consultation once the moderation is committed."""
+    """Have the frozen exports of a closed consultation redone once the moderation is committed."""
     from django.db import transaction
 
     from debates.models import ModerationAction
-    from debates.opendata.exports import refreeze
+    from debates.opendata.tasks import refreeze_exports
 
     if not created or instance.action not in (ModerationAction.HIDE, ModerationAction.UNHIDE):
         return
     consultation = instance.consultation
     if not consultation.is_closed:
         return  # while open, exports are live: nothing to redo
-    # After the commit (a rolled-back hiding must not reach the files), and
-    # robust: a failure (full disk) must not turn a committed hiding into an
-    # error page; the next hide or unhide redoes whatever is not yet covered.
-    transaction.on_commit(lambda: refreeze(consultation), robust=True)
+    # Enqueued after the commit (a rolled-back hiding must not reach the
+    # files, and the worker must see the hiding), robust: a failure must not
+    # turn a committed hiding into an error page; the next hide or unhide
+    # redoes whatever is not yet covered.
+    pk = consultation.pk
+    transaction.on_commit(lambda: refreeze_exports.enqueue(pk), robust=True)

@@ -62,3 +62,17 @@ def schedule_freezing(consultation: Consultation) -> None:
     elif consultation.closes_at > timezone.now():
         return
     freezing.enqueue(consultation_id=consultation.pk, closes_at=consultation.closes_at.isoformat())
+
+
+@task()
+def refreeze_exports(consultation_id: int) -> int | None:
+    """Redo the frozen files of a closed consultation; return the new generation, if any.
+
+    A task, not the request: writing nine files of a national consultation
+    takes seconds, and the moderator's page should not wait for them.
+    """
+    from debates.opendata.exports import refreeze
+
+    consultation = Consultation.objects.get(pk=consultation_id)
+    done = refreeze(consultation)
+    return done.generation if done else None
