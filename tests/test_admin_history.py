@@ -364,3 +364,34 @@ def test_hiding_still_goes_through_the_moderation_action(world: World, client: C
     argument.refresh_from_db()
     assert argument.is_hidden
     assert ModerationEvent.objects.filter(contribution=argument).exists()
+
+
+def count_queries(client: Client, url: str) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200, url
+    return len(queries)
+
+
+def add_versions(proposal: Proposal, n: int) -> None:
+    for i in range(n):
+        proposal.body = f"Version {i}"
+        proposal.save()
+
+
+@pytest.mark.parametrize("persona", ["organiser_b", "moderator", "superuser"])
+def test_a_history_page_costs_the_same_with_few_or_many_versions(
+    world: World, client: Client, persona: str
+) -> None:
+    proposal = world.b.proposal
+    signed_in(client, world, persona)
+    add_versions(proposal, 2)
+    few = count_queries(client, history_url(proposal)), count_queries(client, version_url(proposal))
+    add_versions(proposal, 20)
+    many = (
+        count_queries(client, history_url(proposal)),
+        count_queries(client, version_url(proposal)),
+    )
+    assert many == few
