@@ -19,6 +19,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from answers import actions
 from answers.models import Answer, Results
+from debates.admin_scope import ScopedHistoryMixin
 from debates.models import Consultation, Proposal
 from debates.rules import may_answer
 
@@ -53,7 +54,7 @@ class AnswerAdminForm(forms.ModelForm):
 
 
 @admin.register(Answer)
-class AnswerAdmin(SimpleHistoryAdmin):
+class AnswerAdmin(ScopedHistoryMixin, SimpleHistoryAdmin):
     form = AnswerAdminForm
     list_display = ("proposal", "state", "answered_on", "publish_at", "author")
     list_filter = ("state", ("proposal__debate__consultation", admin.RelatedOnlyFieldListFilter))
@@ -113,7 +114,7 @@ class ResultsAdminForm(forms.ModelForm):
 
 
 @admin.register(Results)
-class ResultsAdmin(SimpleHistoryAdmin):
+class ResultsAdmin(ScopedHistoryMixin, SimpleHistoryAdmin):
     form = ResultsAdminForm
     list_display = ("consultation", "publish_at", "author", "updated_at")
     list_select_related = ("consultation", "author")

@@ -67,7 +67,69 @@ def selected(request: HttpRequest, queryset: QuerySet[Any]) -> list[int]:
     return sorted(ids | set(queryset.values_list("pk", flat=True)))
 
 
-class ScopedAdminMixin:
+class ScopedHistoryMixin:
+    """django-simple-history's pages through the admin's own get_queryset, read-only.
+
+    `ScopedAdminMixin` includes it; an admin with its own scope rule (the
+    answers' « organisers only ») uses it alone.
+    """
+
+    def scoped_object(self, request: HttpRequest, object_id: str) -> Model:
+        """Return the object through the scoped queryset; 404 outside it or when absent."""
+        # ModelAdmin.get_object() reads get_queryset() and answers None for a
+        # malformed or unknown id.
+        obj = self.get_object(request, unquote(object_id))  # type: ignore[attr-defined]
+        if obj is None:
+            raise Http404
+        return obj  # type: ignore[no-any-return]
+
+    def history_view(
+        self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        obj = self.scoped_object(request, object_id)
+        if not self.has_view_permission(request, obj):
+            raise PermissionDenied
+        return super().history_view(request, object_id, extra_context)  # type: ignore[misc,no-any-return]
+
+    def history_form_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        version_id: str,
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        obj = self.scoped_object(request, object_id)
+        if not self.has_view_permission(request, obj):
+            raise PermissionDenied
+        if request.method not in ("GET", "HEAD"):
+            raise PermissionDenied(REVERT_REFUSED)
+        if not str(version_id).isdigit():
+            raise Http404
+        return super().history_form_view(request, object_id, version_id, extra_context)  # type: ignore[misc,no-any-return]
+
+    def revert_disabled(self, request: HttpRequest, obj: Any = None) -> bool:
+        # The version page only shows (see the module doc): never offer « Rétablir ».
+        return True
+
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        form = super().get_form(request, obj, change, **kwargs)  # type: ignore[misc]
+        if not getattr(request.resolver_match, "url_name", "").endswith("_simple_history"):
+            return form
+
+        class VersionForm(form):  # type: ignore[misc,valid-type]
+            """A version is shown, never edited: every field disabled."""
+
+            def __init__(self, *args: Any, **kwargs: Any) -> None:
+                super().__init__(*args, **kwargs)
+                for field in self.fields.values():
+                    field.disabled = True
+
+        return VersionForm
+
+
+class ScopedAdminMixin(ScopedHistoryMixin):
     """Scope an admin to the consultations of the signed-in staff member (see module doc).
 
     `scope_lookup` is the ORM path from the model to its consultation (`"pk"`
@@ -123,59 +185,3 @@ class ScopedAdminMixin:
         if obj is None:
             return True
         return self.in_scope(request, obj) and self.may_change(request, obj)
-
-    # ---------------------------------------------------------------- history pages
-
-    def scoped_object(self, request: HttpRequest, object_id: str) -> Model:
-        """Return the object through the scoped queryset; 404 outside it or when absent."""
-        # ModelAdmin.get_object() reads get_queryset() and answers None for a
-        # malformed or unknown id.
-        obj = self.get_object(request, unquote(object_id))  # type: ignore[attr-defined]
-        if obj is None:
-            raise Http404
-        return obj  # type: ignore[no-any-return]
-
-    def history_view(
-        self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None
-    ) -> HttpResponse:
-        obj = self.scoped_object(request, object_id)
-        if not self.has_view_permission(request, obj):
-            raise PermissionDenied
-        return super().history_view(request, object_id, extra_context)  # type: ignore[misc,no-any-return]
-
-    def history_form_view(
-        self,
-        request: HttpRequest,
-        object_id: str,
-        version_id: str,
-        extra_context: dict[str, Any] | None = None,
-    ) -> HttpResponse:
-        obj = self.scoped_object(request, object_id)
-        if not self.has_view_permission(request, obj):
-            raise PermissionDenied
-        if request.method not in ("GET", "HEAD"):
-            raise PermissionDenied(REVERT_REFUSED)
-        if not str(version_id).isdigit():
-            raise Http404
-        return super().history_form_view(request, object_id, version_id, extra_context)  # type: ignore[misc,no-any-return]
-
-    def revert_disabled(self, request: HttpRequest, obj: Any = None) -> bool:
-        # The version page only shows (see the module doc): never offer « Rétablir ».
-        return True
-
-    def get_form(
-        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
-    ) -> Any:
-        form = super().get_form(request, obj, change, **kwargs)  # type: ignore[misc]
-        if not getattr(request.resolver_match, "url_name", "").endswith("_simple_history"):
-            return form
-
-        class VersionForm(form):  # type: ignore[misc,valid-type]
-            """A version is shown, never edited: every field disabled."""
-
-            def __init__(self, *args: Any, **kwargs: Any) -> None:
-                super().__init__(*args, **kwargs)
-                for field in self.fields.values():
-                    field.disabled = True
-
-        return VersionForm
