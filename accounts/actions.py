@@ -55,19 +55,6 @@ def confirm_email(*, user: User) -> EmailAddress:
     return address
 
 
-def confirm_superuser_email(
-    *, instance: User, created: bool, raw: bool = False, **kwargs: Any
-) -> None:
-    """Confirm the address of a superuser being created (`manage.py createsuperuser`).
-
-    Email confirmation is mandatory, and the operator who creates the first
-    account from a shell has no mailbox the site could write to yet: without
-    this, the admin would send them a confirmation email they may never get.
-    """
-    if created and not raw and instance.is_superuser and instance.email:
-        confirm_email(user=instance)
-
-
 def unverify(*, user: User) -> User:
     """Withdraw « Compte vérifié »."""
     user.verified_at = None

@@ -35,14 +35,6 @@ class AccountsConfig(AppConfig):
             create_cache_table, sender=self, dispatch_uid="accounts.create_cache_table"
         )
 
-        from accounts.actions import confirm_superuser_email
-
-        post_save.connect(
-            confirm_superuser_email,
-            sender=self.get_model("User"),
-            dispatch_uid="accounts.superuser",
-        )
-
         # The configured SITE_DOMAIN and SITE_NAME always win (accounts/site.py).
         from django.contrib.sites.models import Site
         from django.test.signals import setting_changed

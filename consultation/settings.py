@@ -40,6 +40,8 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 SITE_ID = 1
 
 INSTALLED_APPS = [
+    # First: its `createsuperuser` (which confirms the address) replaces auth's.
+    "accounts",
     "consultation.admin_site.SiteAdminConfig",  # django.contrib.admin, branded
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -62,7 +64,6 @@ INSTALLED_APPS = [
     "allauth.mfa",
     "allauth.usersessions",
     "consultation",
-    "accounts",
     "accounts.franceconnect",
     "debates",
     "debates.opendata",
