@@ -48,4 +48,11 @@ class SiteAdmin(admin.AdminSite):
 
 
 class SiteAdminConfig(AdminConfig):
+    """django.contrib.admin with our site; also the project's own start-up hooks."""
+
     default_site = "consultation.admin_site.SiteAdmin"
+
+    def ready(self) -> None:
+        super().ready()
+        # Registers the check of the operator's brand colours and logo.
+        import consultation.brand  # noqa: F401

@@ -110,6 +110,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "consultation.brand.brand",
             ],
             "builtins": ["template_partials.templatetags.partials"],
         },

@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path, register_converter
 from django.views.generic import TemplateView
 
+from consultation import brand
 from debates import moderation_views, views, write_views
 
 
@@ -74,6 +75,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("followups.urls")),
     path("admin/", admin.site.urls),
+    path("brand.css", brand.stylesheet, name="brand_css"),
     path(
         "a-propos/",
         TemplateView.as_view(template_name="about.html"),

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_safe
 
 from answers.listing import STATE_FILTERS, answer_filter, most_supported, with_answer_state
 from answers.page import proposal_context
+from debates.figures import participation_figures
 from debates.forms import NewArgumentForm, NewProposalForm, NewSourceForm, VoteForm
 from debates.models import (
     Argument,
@@ -50,7 +51,8 @@ def home(request: HttpRequest) -> HttpResponse:
     for consultation in Consultation.objects.visible_to(request.user).for_home():
         groups[consultation.phase].append(consultation)
     groups[Phase.CLOSED].reverse()  # most recently closed first
-    return render(request, "debates/home.html", {"groups": groups})
+    figures = participation_figures([c for listed in groups.values() for c in listed])
+    return render(request, "debates/home.html", {"groups": groups, "figures": figures})
 
 
 @require_safe
@@ -62,6 +64,7 @@ def consultation_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "debates": consultation.debates.for_consultation_page(),
         "calendar_changes": consultation.calendar_changes.all(),
         **follow_state(request, consultation),
+        "figures": participation_figures([consultation])[consultation.pk],
     }
     return render(request, "debates/consultation.html", context)
 

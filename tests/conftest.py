@@ -138,6 +138,15 @@ def _media_in_tmp(settings: object, tmp_path: Path) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache() -> None:
+    """Start every test with an empty cache: the database is rolled back between tests,
+    so cached figures keyed by primary key would describe another test's rows."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings: object) -> None:
     """Hash test passwords with MD5: PBKDF2 made two thirds of the suite's time."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # type: ignore[attr-defined]

@@ -44,14 +44,16 @@ def grow(consultation: Consultation, arguments: int, proposals: int = 0) -> Prop
 # the shown arguments they endorsed, whether they organise the consultation
 # and whether they follow the proposal. The proposal's official answer comes
 # with the proposal (select_related), at no extra query.
-# home: consultations with their debate counts.
+# home: consultations with their debate counts; their participation figures
+#   (one grouped count, cached: none when the cache has them).
 # consultation: the consultation; its debates with proposal counts; its calendar
-#   changes (dated notices).
+#   changes (dated notices); its participation figures (cached likewise).
 # debate: the debate with its consultation; COUNT of proposals; the page's
 #   proposal ids (number index); those proposals with authors and counts.
 # proposal: the proposal with debate, consultation, author and counts; one page
 #   of arguments pour; one of arguments contre; one page of sources.
-BUDGETS = {"home": 1, "consultation": 3, "debate": 4, "proposal": 4}
+BUDGETS = {"home": 2, "consultation": 4, "debate": 4, "proposal": 4}
+FIGURES_CACHED = {"home": 1, "consultation": 3}
 
 
 def urls(proposal: Proposal) -> dict[str, str]:
@@ -74,6 +76,20 @@ def test_a_page_keeps_its_query_budget_whatever_the_size(
 ) -> None:
     proposal = grow(open_consultation, arguments=size, proposals=size // 10)
     with django_assert_num_queries(BUDGETS[page]):
+        response = client.get(urls(proposal)[page])
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("page", list(FIGURES_CACHED))
+def test_cached_participation_figures_cost_no_query(
+    open_consultation: Consultation,
+    client: Client,
+    django_assert_num_queries: AssertQueries,
+    page: str,
+) -> None:
+    proposal = grow(open_consultation, arguments=50, proposals=5)
+    assert client.get(urls(proposal)[page]).status_code == 200  # counts, fills the cache
+    with django_assert_num_queries(FIGURES_CACHED[page]):
         response = client.get(urls(proposal)[page])
     assert response.status_code == 200
 

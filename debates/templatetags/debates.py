@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
+from typing import Any
 
 from django import template
 from django.forms import BoundField
@@ -11,8 +13,11 @@ from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.timezone import localtime
+from django.utils.translation import gettext
 
-from debates.dates import stamp_text
+from debates.dates import deadline_text, stamp_text
+from debates.figures import NOBODY, Participation, Split, split
+from debates.models import Consultation, Proposal
 
 register = template.Library()
 
@@ -61,3 +66,52 @@ def described_widget(field: BoundField) -> SafeString:
     if field.errors:
         attrs["aria-invalid"] = "true"
     return field.as_widget(attrs=attrs)
+
+
+@register.filter
+def deadline(consultation: Consultation) -> str:
+    """Return « Plus que 12 jours pour participer » and the like (debates.dates)."""
+    return deadline_text(consultation)
+
+
+@register.filter
+def initials(name: str) -> str:
+    """Return up to two initials of a display name, « Camille R. » → « CR »."""
+    letters = [word[0] for word in re.findall(r"[^\W\d_][\w'’-]*", str(name))]
+    return "".join(letters[:2]).upper() or "?"
+
+
+AVATAR_TONES = 8
+
+
+@register.filter
+def tone(user: Any) -> int:
+    """Return a stable colour number for an author's initials disc (a CSS class)."""
+    return (getattr(user, "pk", 0) or 0) % AVATAR_TONES
+
+
+@register.simple_tag
+def arguments_split(proposal: Proposal) -> Split:
+    """Return the pour / contre bar of a proposal (needs its counts)."""
+    return split(
+        ("for", gettext("pour"), proposal.arguments_for),
+        ("against", gettext("contre"), proposal.arguments_against),
+    )
+
+
+@register.simple_tag
+def votes_split(proposal: Proposal) -> Split:
+    """Return the bar of a proposal's three vote counts."""
+    return split(
+        ("agree", gettext("D'accord"), proposal.votes_agree),
+        ("mixed", gettext("Mitigé"), proposal.votes_mixed),
+        ("disagree", gettext("Pas d'accord"), proposal.votes_disagree),
+    )
+
+
+@register.simple_tag
+def participation_of(
+    figures: dict[int, Participation], consultation: Consultation
+) -> Participation:
+    """Return one consultation's figures from what `participation_figures` returned."""
+    return figures.get(consultation.pk, NOBODY)

@@ -129,3 +129,29 @@ def test_print_keeps_the_arguments_of_a_folded_column(
     page.emulate_media(media="print")
     shown = printed(page)
     assert shown["arguments"] == shown["all"] == 10, f"arguments missing on paper: {shown}"
+
+
+HEADER_LINES_JS = """() => {
+  const items = [...document.querySelectorAll(
+    ".site-header .site-name, .site-header nav li, .site-header .language-switch button")];
+  // Items whose vertical middles are within 12 px share a line.
+  const middles = items
+    .map(el => { const r = el.getBoundingClientRect(); return r.top + r.height / 2; })
+    .sort((a, b) => a - b);
+  const lines = middles.filter((m, i) => i === 0 || m - middles[i - 1] > 12).length;
+  return {lines, height: document.querySelector(".site-header").offsetHeight};
+}"""
+
+
+@pytest.mark.parametrize("signed_in", [False, True])
+@pytest.mark.parametrize("width", [375])
+def test_the_header_takes_at_most_two_lines_on_a_phone(
+    demo: None, sized_page: Any, live_server: Any, width: int, signed_in: bool
+) -> None:
+    page = sized_page
+    if signed_in:
+        sign_in_with_cookie(page, live_server.url, make_user("zoe", "Zoé Lambert"))
+    page.goto(live_server.url + "/")
+    header = page.evaluate(HEADER_LINES_JS)
+    assert header["lines"] <= 2, f"the header wraps into {header['lines']} lines: {header}"
+    assert header["height"] <= 96, header
