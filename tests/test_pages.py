@@ -58,7 +58,8 @@ def test_the_debate_page_shows_number_author_badge_and_counts(
     actions.post_argument(proposal=mine, author=bob, stance=Stance.AGAINST, body="non")
     actions.post_source(proposal=mine, author=bob, title="S", url="https://example.org")
     text = visible(client.get(proposal.debate.get_absolute_url()).content.decode())
-    assert f"Vérifiée Vera Vérifiée Compte vérifié #{mine.number}, le" in text
+    # « VV »: the initials disc beside the name (aria-hidden, but seen).
+    assert f"Vérifiée VV Vera Vérifiée Compte vérifié #{mine.number}, le" in text
     assert "1 argument pour · 2 arguments contre · 1 source" in text
     assert "2 propositions" in text
 

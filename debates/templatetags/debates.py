@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import zlib
 from datetime import datetime
 from typing import Any
 
@@ -86,8 +87,12 @@ AVATAR_TONES = 8
 
 @register.filter
 def tone(user: Any) -> int:
-    """Return a stable colour number for an author's initials disc (a CSS class)."""
-    return (getattr(user, "pk", 0) or 0) % AVATAR_TONES
+    """Return a stable colour number for an author's initials disc (a CSS class).
+
+    From the shown name, not the primary key: the same person keeps their
+    colour on a consultation exported and imported elsewhere.
+    """
+    return zlib.crc32(str(getattr(user, "public_name", "")).encode()) % AVATAR_TONES
 
 
 @register.simple_tag
