@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
+from debates.counters import bump, take_position
 from debates.models import (
     Argument,
     Contribution,
@@ -71,6 +72,7 @@ def post_proposal(
         _take_posting_turn(author)
     proposal = Proposal.objects.create(
         number=NumberSequence.next_number(),
+        position=take_position(Debate, debate.pk, "proposal_count"),
         debate=debate,
         author=author,
         title=title,
@@ -97,8 +99,10 @@ def post_argument(
     """Publish an argument pour or contre under the next public number (see post_proposal)."""
     if rate_limited:
         _take_posting_turn(author)
+    counter = "arguments_for" if stance == Stance.FOR else "arguments_against"
     argument = Argument.objects.create(
         number=NumberSequence.next_number(),
+        position=take_position(Proposal, proposal.pk, counter),
         proposal=proposal,
         author=author,
         stance=stance,
@@ -128,6 +132,7 @@ def post_source(
         _take_posting_turn(author)
     source = Source.objects.create(
         number=NumberSequence.next_number(),
+        position=take_position(Proposal, proposal.pk, "source_count"),
         proposal=proposal,
         author=author,
         title=title,
@@ -172,6 +177,7 @@ def cast_vote(
     Two requests of the same user at once both try to insert; the unique
     constraint lets one win and the other turns into an update. `now`: the
     moment the closing gate was asked (the vote is stamped with it).
+    The proposal's tallies change in the same transaction as the vote.
     """
     now = now or timezone.now()
     for _attempt in range(2):
@@ -179,10 +185,13 @@ def cast_vote(
             with transaction.atomic():
                 vote = Vote.objects.select_for_update().filter(proposal=proposal, user=user).first()
                 if vote is None:
-                    return Vote.objects.create(
+                    vote = Vote.objects.create(
                         proposal=proposal, user=user, value=value, created_at=now, updated_at=now
                     )
+                    bump(Proposal, proposal.pk, **{tally(value): 1})
+                    return vote
                 if vote.value != value:
+                    bump(Proposal, proposal.pk, **{tally(vote.value): -1, tally(value): 1})
                     vote.value = value
                     vote.updated_at = now
                     vote.save(update_fields=["value", "updated_at"])
@@ -192,25 +201,37 @@ def cast_vote(
     raise RuntimeError("vote could not be recorded")  # pragma: no cover
 
 
+def tally(value: VoteValue | str) -> str:
+    """Return the proposal's counter of votes cast with `value`."""
+    return f"cast_{VoteValue(value).value}"
+
+
 @transaction.atomic
 def withdraw_vote(*, proposal: Proposal, user: User) -> bool:
     """Withdraw the user's vote; history keeps the record. Return whether one existed."""
-    vote = Vote.objects.filter(proposal=proposal, user=user).first()
+    vote = Vote.objects.select_for_update().filter(proposal=proposal, user=user).first()
     if vote is None:
         return False
-    vote.delete()
-    return True
+    deleted, _rows = vote.delete()
+    if deleted:
+        bump(Proposal, proposal.pk, **{tally(vote.value): -1})
+    return bool(deleted)
 
 
 def toggle_endorsement(*, argument: Argument, user: User) -> bool:
     """Add or remove the user's « D'accord » on an argument; return whether it is on."""
     try:
         with transaction.atomic():
-            existing = Endorsement.objects.filter(argument=argument, user=user).first()
+            existing = (
+                Endorsement.objects.select_for_update().filter(argument=argument, user=user).first()
+            )
             if existing is not None:
-                existing.delete()
+                deleted, _rows = existing.delete()
+                if deleted:
+                    bump(Argument, argument.pk, endorsements_cast=-1)
                 return False
             Endorsement.objects.create(argument=argument, user=user)
+            bump(Argument, argument.pk, endorsements_cast=1)
             return True
     except IntegrityError:
         return True  # a simultaneous request of the same user endorsed it already

@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from accounts.models import User, VerificationMethod
 from answers.models import Answer, AnswerState, Results
+from debates.counters import rebuild
 from debates.models import (
     Argument,
     Consultation,
@@ -402,9 +403,9 @@ class _Rows(Generic[Row]):
 
 
 def _author_ids(consultation: Consultation) -> QuerySet[Any]:
-    proposals = Proposal.objects.filter(debate__consultation=consultation)
-    arguments = Argument.objects.filter(proposal__debate__consultation=consultation)
-    sources = Source.objects.filter(proposal__debate__consultation=consultation)
+    proposals = Proposal.objects.of_consultation(consultation)
+    arguments = Argument.objects.of_consultation(consultation)
+    sources = Source.objects.of_consultation(consultation)
     return (
         proposals.order_by()
         .values("author")
@@ -433,7 +434,7 @@ def _export_pieces(
         return Case(*rank, default=Value(len(debates)))
 
     proposals = _Rows(
-        Proposal.objects.filter(debate__consultation=consultation)
+        Proposal.objects.of_consultation(consultation)
         .select_related("answer")
         .annotate(place=debate_rank("debate_id"))
         .order_by("place", "number")
@@ -443,7 +444,7 @@ def _export_pieces(
 
     def replies(model: type[Argument] | type[Source]) -> _Rows[Any]:
         return _Rows(
-            model.objects.filter(proposal__debate__consultation=consultation)
+            model.objects.of_consultation(consultation)
             .annotate(
                 place=debate_rank("proposal__debate_id"), proposal_number=F("proposal__number")
             )
@@ -1302,6 +1303,8 @@ def _write(document: _Document, *, renumber: bool) -> ImportResult:
                 counts["sources"] += 1
     if not renumber and document.contributions:
         NumberSequence.reserve_through(max(c.number for c in document.contributions))
+    # The rows were written without their counters: count them once, in bulk.
+    rebuild(consultation)
     return ImportResult(
         consultation=consultation,
         debates=len(document.debates),

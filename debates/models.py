@@ -14,7 +14,7 @@ from typing import ClassVar
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Count, F, OuterRef, Q, Subquery
+from django.db.models import Count, F, Q, Value
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
@@ -142,8 +142,8 @@ class Consultation(models.Model):
 
 class DebateQuerySet(models.QuerySet["Debate"]):
     def for_consultation_page(self) -> DebateQuerySet:
-        """Return debates with `proposal_count`, in their set order."""
-        return self.annotate(proposal_count=Count("proposals")).order_by("position", "pk")
+        """Return debates in their set order (`proposal_count` is a stored counter)."""
+        return self.order_by("position", "pk")
 
 
 class Debate(models.Model):
@@ -159,9 +159,15 @@ class Debate(models.Model):
     slug = models.SlugField(_("adresse"), max_length=100)
     introduction = models.TextField(_("introduction"), blank=True)
     position = models.PositiveIntegerField(_("rang"), default=0)
-    history = HistoricalRecords()
+    # A stored counter (debates/counters.py): kept by F() updates in the
+    # transaction of each post, rebuilt by `manage.py recount`; left out of the
+    # history, which it would flood with one version per post.
+    proposal_count = models.PositiveIntegerField(default=0, editable=False)
+    history = HistoricalRecords(excluded_fields=["proposal_count"])
 
     objects = DebateQuerySet.as_manager()
+
+    COUNTERS: ClassVar[frozenset[str]] = frozenset({"proposal_count"})
 
     # Addresses of a consultation's own pages, which a debate slug would shadow.
     RESERVED_SLUGS: ClassVar[frozenset[str]] = frozenset(
@@ -180,6 +186,10 @@ class Debate(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        _keep_counters(self, kwargs)
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
 
     def get_absolute_url(self) -> str:
         return reverse("debate", kwargs={"consultation": self.consultation.slug, "slug": self.slug})
@@ -248,7 +258,28 @@ class HideReason(models.TextChoices):
     UNPUBLISHED = "unpublished", _("Non publiée sur la plateforme d'origine")
 
 
-class ContributionQuerySet(models.QuerySet["Contribution"]):
+def _keep_counters(instance: models.Model, kwargs: dict[str, object]) -> None:
+    """Make a full save() of an existing row leave its stored counters alone.
+
+    Counters change only through F() updates in the write's transaction
+    (debates/counters.py); an instance loaded before a vote or a post would
+    otherwise write its stale copy back (an admin save, a script).
+    """
+    counters: frozenset[str] = getattr(instance, "COUNTERS", frozenset())
+    if instance._state.adding or kwargs.get("update_fields") is not None or not counters:
+        return
+    kwargs["update_fields"] = [
+        field.name
+        for field in instance._meta.concrete_fields
+        if not field.primary_key and not field.generated and field.name not in counters
+    ]
+
+
+class ContributionQuerySet(models.QuerySet):  # type: ignore[type-arg]
+    def of_consultation(self, consultation: Consultation | int) -> ContributionQuerySet:
+        """Return the contributions of one consultation, through its indexed column."""
+        return self.filter(consultation=consultation)
+
     def with_place(self) -> ContributionQuerySet:
         """Preload the concrete proposal, argument or source with its proposal, debate and
         consultation, so `concrete` and `proposal` cost no query."""
@@ -268,6 +299,17 @@ class Contribution(models.Model):
 
     number = models.PositiveBigIntegerField(_("numéro"), unique=True, editable=False)
     kind = models.CharField(_("type"), max_length=16, choices=Kind, editable=False)
+    # Where the contribution belongs, stored on the row (set once, at the first
+    # save, from its debate or proposal): lists, exports, statistics and search
+    # read one consultation's rows through this index and never join through
+    # debates and proposals, nor touch other consultations' rows.
+    consultation = models.ForeignKey(
+        Consultation,
+        verbose_name=_("consultation"),
+        on_delete=models.PROTECT,
+        related_name="contributions",
+        editable=False,
+    )
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("auteur"),
@@ -327,16 +369,24 @@ class Contribution(models.Model):
         return f"#{self.number}"
 
     def save(self, *args: object, **kwargs: object) -> None:
-        # Bookkeeping only: the subclass says which kind of row this is.
+        # Bookkeeping only: the subclass says which kind of row this is and
+        # where it belongs; stored counters are never written back from memory.
         if not self.kind:
             self.kind = self.KIND
         if self._state.adding and timedelta(0) <= self.updated_at - self.created_at < _SAME_INSTANT:
             # Both defaults read the clock, microseconds apart: a new row is unedited.
             self.updated_at = self.created_at
+        if self.consultation_id is None:
+            self.consultation_id = self.place_consultation_id()
+        _keep_counters(self, kwargs)
         super().save(*args, **kwargs)  # type: ignore[arg-type]
 
     def get_absolute_url(self) -> str:
         return reverse("permalink", kwargs={"number": self.number})
+
+    def place_consultation_id(self) -> int:
+        """Return the id of the consultation this contribution belongs to (from its place)."""
+        raise NotImplementedError("a contribution is saved as a proposal, argument or source")
 
     @property
     def concrete(self) -> Proposal | Argument | Source:
@@ -367,63 +417,69 @@ class Contribution(models.Model):
         return self.updated_at > self.created_at
 
 
-def _count_of(model: type[models.Model], **filters: object) -> Coalesce:
-    """Return a correlated subquery counting `model` rows of the outer proposal.
-
-    Subqueries instead of joined Count()s: three joined counts would multiply
-    rows (arguments × sources) on a proposal with many of both.
-    """
-    subquery = (
-        model.objects.filter(proposal=OuterRef("pk"), **filters)
-        .order_by()
-        .values("proposal")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    return Coalesce(Subquery(subquery), 0)
-
-
-class ProposalQuerySet(models.QuerySet["Proposal"]):
+class ProposalQuerySet(ContributionQuerySet):
     def with_counts(self) -> ProposalQuerySet:
-        """Annotate counts of arguments pour / contre, sources and votes of each value."""
-        return self.annotate(
-            arguments_for=_count_of(Argument, stance=Stance.FOR),
-            arguments_against=_count_of(Argument, stance=Stance.AGAINST),
-            source_count=_count_of(Source),
-            votes_agree=_count_of(Vote, value=VoteValue.AGREE) + F("imported_votes_agree"),
-            votes_mixed=_count_of(Vote, value=VoteValue.MIXED) + F("imported_votes_mixed"),
-            votes_disagree=_count_of(Vote, value=VoteValue.DISAGREE) + F("imported_votes_disagree"),
-        )
+        """Return the proposals as they are: every count is a stored column now.
+
+        Kept for callers written when counts were computed per request.
+        """
+        return self
 
     def with_hidden_counts(self) -> ProposalQuerySet:
-        """Annotate how many arguments pour / contre and sources moderation hid."""
-        hidden = {"hidden_at__isnull": False}
-        return self.annotate(
-            hidden_for=_count_of(Argument, stance=Stance.FOR, **hidden),
-            hidden_against=_count_of(Argument, stance=Stance.AGAINST, **hidden),
-            hidden_sources=_count_of(Source, **hidden),
-        )
+        """Return the proposals as they are: hidden counts are stored columns too."""
+        return self
 
     def most_discussed(self) -> ProposalQuerySet:
-        """Return proposals with author and counts, most arguments and sources first."""
-        return (
-            self.select_related("author")
-            .with_counts()
-            .annotate(discussion=F("arguments_for") + F("arguments_against") + F("source_count"))
-            .order_by("-discussion", "-number")
-        )
+        """Return proposals with their author, most arguments and sources first.
+
+        `discussion` is a stored generated column, indexed with the debate.
+        """
+        return self.select_related("author").order_by("-discussion", "-position")
 
     def for_proposal_page(self) -> ProposalQuerySet:
-        """Return proposals with debate, consultation, author and counts (hidden too) preloaded."""
-        return (
-            self.select_related("debate__consultation", "author").with_counts().with_hidden_counts()
-        )
+        """Return proposals with debate, consultation and author preloaded (counts are stored)."""
+        return self.select_related("debate__consultation", "author")
+
+
+def _counter() -> models.PositiveIntegerField:
+    # Counters have no label: they are never a form field nor a column title.
+    # PositiveIntegerField: the database refuses a count gone below zero.
+    return models.PositiveIntegerField(default=0, editable=False)
+
+
+def _sum_of(*names: str) -> models.GeneratedField:
+    expression = F(names[0])
+    for name in names[1:]:
+        expression = expression + F(name)
+    return models.GeneratedField(
+        expression=expression, output_field=models.IntegerField(), db_persist=True
+    )
+
+
+# Stored counters of a proposal (debates/counters.py keeps and rebuilds them),
+# left out of its history: a vote is not a new version of the proposal.
+PROPOSAL_COUNTERS = frozenset(
+    {
+        "position",
+        "arguments_for",
+        "arguments_against",
+        "source_count",
+        "hidden_for",
+        "hidden_against",
+        "hidden_sources",
+        "cast_agree",
+        "cast_mixed",
+        "cast_disagree",
+    }
+)
+PROPOSAL_GENERATED = ["votes_agree", "votes_mixed", "votes_disagree", "discussion"]
 
 
 class Proposal(Contribution):
     """A numbered text posted in a debate."""
 
     KIND = Kind.PROPOSAL
+    COUNTERS = PROPOSAL_COUNTERS
 
     contribution_ptr = models.OneToOneField(
         Contribution,
@@ -445,7 +501,25 @@ class Proposal(Contribution):
     imported_votes_disagree = models.PositiveIntegerField(
         _("votes pas d'accord importés"), default=0
     )
-    history = HistoricalRecords()
+    # The proposal's place in its debate in number order (1, 2, …): a page of
+    # the debate by date is a range of positions, whatever its depth.
+    position = _counter()
+    # Arguments and sources, hidden ones included (the page says « dont n masqués »).
+    arguments_for = _counter()
+    arguments_against = _counter()
+    source_count = _counter()
+    hidden_for = _counter()
+    hidden_against = _counter()
+    hidden_sources = _counter()
+    # Votes cast on this platform, by value; votes_* add the imported tallies.
+    cast_agree = _counter()
+    cast_mixed = _counter()
+    cast_disagree = _counter()
+    votes_agree = _sum_of("cast_agree", "imported_votes_agree")
+    votes_mixed = _sum_of("cast_mixed", "imported_votes_mixed")
+    votes_disagree = _sum_of("cast_disagree", "imported_votes_disagree")
+    discussion = _sum_of("arguments_for", "arguments_against", "source_count")
+    history = HistoricalRecords(excluded_fields=[*sorted(PROPOSAL_COUNTERS), *PROPOSAL_GENERATED])
 
     objects = ProposalQuerySet.as_manager()
 
@@ -453,9 +527,18 @@ class Proposal(Contribution):
         verbose_name = _("proposition")
         verbose_name_plural = _("propositions")
         ordering = ["number"]
+        indexes = [
+            models.Index(fields=["debate", "position"], name="proposal_debate_position"),
+            models.Index(
+                fields=["debate", "-discussion", "-position"], name="proposal_debate_discussion"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.number} {self.title}"
+
+    def place_consultation_id(self) -> int:
+        return self.debate.consultation_id
 
     def get_page_url(self) -> str:
         """Return the proposal page (the permalink redirects here)."""
@@ -483,51 +566,50 @@ class ArgumentOrder(models.TextChoices):
     OLDEST = "oldest", _("Les plus anciens")
 
 
-class ArgumentQuerySet(models.QuerySet["Argument"]):
+# Each order as the stored columns it sorts on, all descending but OLDEST's
+# (each has an index beginning with proposal and stance): a page after a given
+# argument is a range of that index (keyset), never an offset.
+ARGUMENT_ORDER_KEYS: dict[str, tuple[str, ...]] = {
+    ArgumentOrder.DEFAULT: ("lead", "endorsement_count", "position"),
+    ArgumentOrder.POPULAR: ("endorsement_count", "position"),
+    ArgumentOrder.RECENT: ("position",),
+    ArgumentOrder.OLDEST: ("position",),
+}
+
+
+class ArgumentQuerySet(ContributionQuerySet):
     def with_endorsement_count(self) -> ArgumentQuerySet:
-        """Annotate `endorsement_count`, the number of « D'accord » on each argument."""
-        endorsements = (
-            Endorsement.objects.filter(argument=OuterRef("pk"))
-            .order_by()
-            .values("argument")
-            .annotate(n=Count("pk"))
-            .values("n")
-        )
-        return self.annotate(
-            endorsement_count=Coalesce(Subquery(endorsements), 0) + F("imported_endorsements")
-        )
+        """Return the arguments as they are: `endorsement_count` is a stored column now."""
+        return self
 
     def in_order(self, order: str) -> ArgumentQuerySet:
         """Return arguments in a reader's order (unknown values fall back to the default).
 
-        Needs `with_endorsement_count()` for the default and popular orders.
+        Positions follow numbers, so « récents » and « anciens » are number
+        order; the default keeps the order an imported consultation showed on
+        its own platform (`lead`, from original_rank), then the most supported,
+        newest first.
         """
-        if order == ArgumentOrder.RECENT:
-            return self.order_by("-created_at", "-number")
         if order == ArgumentOrder.OLDEST:
-            return self.order_by("created_at", "number")
-        if order == ArgumentOrder.POPULAR:
-            return self.order_by("-endorsement_count", "-number")
-        # The default keeps the order an imported consultation showed on its
-        # own platform (original_rank), then the most supported, newest first.
-        return self.order_by(
-            F("original_rank").asc(nulls_last=True), "-endorsement_count", "-number"
-        )
+            return self.order_by("position")
+        keys = ARGUMENT_ORDER_KEYS.get(order, ARGUMENT_ORDER_KEYS[ArgumentOrder.DEFAULT])
+        return self.order_by(*(f"-{key}" for key in keys))
 
     def for_proposal_page(self, proposal: Proposal, stance: str, order: str) -> ArgumentQuerySet:
-        """Return one stance's arguments on a proposal, authors and endorsement counts preloaded."""
+        """Return one stance's arguments on a proposal in `order`, authors preloaded."""
         return (
-            self.filter(proposal=proposal, stance=stance)
-            .select_related("author")
-            .with_endorsement_count()
-            .in_order(order)
+            self.filter(proposal=proposal, stance=stance).select_related("author").in_order(order)
         )
+
+
+ARGUMENT_COUNTERS = frozenset({"position", "endorsements_cast"})
 
 
 class Argument(Contribution):
     """A numbered reply for or against a proposal."""
 
     KIND = Kind.ARGUMENT
+    COUNTERS = ARGUMENT_COUNTERS
 
     contribution_ptr = models.OneToOneField(
         Contribution,
@@ -549,7 +631,20 @@ class Argument(Contribution):
         help_text=_("La place où la plateforme d'origine montrait cet argument."),
     )
     imported_endorsements = models.PositiveIntegerField(_("accords importés"), default=0)
-    history = HistoricalRecords()
+    # Its place among the arguments of its stance in number order (1, 2, …).
+    position = _counter()
+    # « D'accord » given here; endorsement_count adds the imported ones.
+    endorsements_cast = _counter()
+    endorsement_count = _sum_of("endorsements_cast", "imported_endorsements")
+    # original_rank as a descending key, unranked last: the first column of the default order.
+    lead = models.GeneratedField(
+        expression=Coalesce(Value(0) - F("original_rank"), Value(-(2**31))),
+        output_field=models.IntegerField(),
+        db_persist=True,
+    )
+    history = HistoricalRecords(
+        excluded_fields=[*sorted(ARGUMENT_COUNTERS), "endorsement_count", "lead"]
+    )
 
     objects = ArgumentQuerySet.as_manager()
 
@@ -557,35 +652,45 @@ class Argument(Contribution):
         verbose_name = _("argument")
         verbose_name_plural = _("arguments")
         ordering = ["number"]
-        indexes = [models.Index(fields=["proposal", "stance"], name="argument_proposal_stance")]
+        indexes = [
+            models.Index(
+                fields=["proposal", "stance", "position"], name="argument_stance_position"
+            ),
+            models.Index(
+                fields=["proposal", "stance", "-endorsement_count", "-position"],
+                name="argument_stance_popular",
+            ),
+            models.Index(
+                fields=["proposal", "stance", "-lead", "-endorsement_count", "-position"],
+                name="argument_stance_default",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 name="argument_stance_valid", condition=Q(stance__in=["for", "against"])
             ),
         ]
 
+    def place_consultation_id(self) -> int:
+        return self.proposal.consultation_id
+
     def page_query(self, page_size: int) -> str:
         """Return the query string of the proposal page that lists this argument.
 
-        Reads the numbers of its stance in the default order, the same query
-        the page uses, so a permalink lands on the right page of a long list
-        (one query of integers, even for thousands of arguments).
+        The permalink leads to the oldest-first order, where an argument's page
+        follows from its stored position alone (no query) and never changes
+        as others are posted or endorsed.
         """
-        numbers = list(
-            Argument.objects.filter(proposal_id=self.proposal_id, stance=self.stance)
-            .with_endorsement_count()
-            .in_order(ArgumentOrder.DEFAULT)
-            .values_list("number", flat=True)
-        )
-        page = numbers.index(self.number) // page_size + 1
+        page = (max(self.position, 1) - 1) // page_size + 1
         param = "pour" if self.stance == Stance.FOR else "contre"
-        return "" if page == 1 else f"?{param}={page}"
+        return f"?ordre={ArgumentOrder.OLDEST}" + ("" if page == 1 else f"&{param}={page}")
 
 
 class Source(Contribution):
     """A link deposited on a proposal."""
 
     KIND = Kind.SOURCE
+    COUNTERS = frozenset({"position"})
 
     contribution_ptr = models.OneToOneField(
         Contribution,
@@ -607,12 +712,17 @@ class Source(Contribution):
         blank=True,
         help_text=_("Le type de source, par exemple « Site internet » ou « Article de presse »."),
     )
-    history = HistoricalRecords()
+    # Its place among the proposal's sources in number order (1, 2, …).
+    position = _counter()
+    history = HistoricalRecords(excluded_fields=["position"])
+
+    objects = ContributionQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("source")
         verbose_name_plural = _("sources")
         ordering = ["number"]
+        indexes = [models.Index(fields=["proposal", "position"], name="source_proposal_position")]
         constraints = [
             # Forms and imports validate too; the database refuses a
             # javascript: or data: link whatever path tries to store it.
@@ -621,10 +731,12 @@ class Source(Contribution):
             ),
         ]
 
+    def place_consultation_id(self) -> int:
+        return self.proposal.consultation_id
+
     def page_query(self, page_size: int) -> str:
-        """Return the query string of the proposal page that lists this source."""
-        before = Source.objects.filter(proposal_id=self.proposal_id, number__lt=self.number)
-        page = before.count() // page_size + 1
+        """Return the query string of the proposal page that lists this source (no query)."""
+        page = (max(self.position, 1) - 1) // page_size + 1
         return "" if page == 1 else f"?sources={page}"
 
 

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from debates.counters import bump
 from debates.interchange import BLANKED_URL
 from debates.models import (
     Argument,
@@ -36,6 +37,7 @@ from debates.models import (
     Report,
     ReportReason,
     Source,
+    Stance,
 )
 from debates.opendata.tasks import schedule_freezing
 from followups import events
@@ -108,12 +110,8 @@ def consultations_moderated_by(user: User) -> QuerySet[Consultation]:
 
 
 def in_consultations(consultations: QuerySet[Consultation]) -> Q:
-    """Return a filter on Contribution rows belonging to `consultations`."""
-    return (
-        Q(as_proposal__debate__consultation__in=consultations)
-        | Q(as_argument__proposal__debate__consultation__in=consultations)
-        | Q(as_source__proposal__debate__consultation__in=consultations)
-    )
+    """Return a filter on Contribution rows belonging to `consultations` (its indexed column)."""
+    return Q(consultation__in=consultations)
 
 
 class AlreadyReported(Exception):
@@ -153,6 +151,7 @@ def hide(
     item.hidden_note = note
     item.hidden_by = actor
     item.save(update_fields=["hidden_at", "hidden_reason", "hidden_note", "hidden_by"])
+    count_hidden(item, 1)
     logged = ModerationEvent.objects.create(
         consultation=consultation,
         contribution=item,
@@ -193,6 +192,7 @@ def unhide(
     item.hidden_note = ""
     item.hidden_by = None
     item.save(update_fields=["hidden_at", "hidden_reason", "hidden_note", "hidden_by"])
+    count_hidden(item, -1)
     logged = ModerationEvent.objects.create(
         consultation=consultation,
         contribution=item,
@@ -203,6 +203,15 @@ def unhide(
     )
     events.moderated(logged)
     return item
+
+
+def count_hidden(item: Proposal | Argument | Source, delta: int) -> None:
+    """Change the proposal's count of hidden arguments or sources, in the hide's transaction."""
+    if isinstance(item, Argument):
+        counter = "hidden_for" if item.stance == Stance.FOR else "hidden_against"
+        bump(Proposal, item.proposal_id, **{counter: delta})
+    elif isinstance(item, Source):
+        bump(Proposal, item.proposal_id, hidden_sources=delta)
 
 
 def has_text(item: Proposal | Argument | Source) -> bool:

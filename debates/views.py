@@ -17,6 +17,7 @@ from answers.page import proposal_context
 from debates.figures import participation_figures
 from debates.forms import NewArgumentForm, NewProposalForm, NewSourceForm, VoteForm
 from debates.models import (
+    ARGUMENT_ORDER_KEYS,
     Argument,
     ArgumentOrder,
     Consultation,
@@ -28,7 +29,7 @@ from debates.models import (
     Stance,
     Vote,
 )
-from debates.paging import Window
+from debates.paging import Window, keyset_slice
 from debates.rules import participation, participation_on
 from followups.page import follow_state
 
@@ -120,29 +121,38 @@ def _debate_page(
 
 
 def _proposals_page(debate: Debate, sort: str, number: str | None, state: str = "") -> Page:
-    """Return one page of a debate's proposals, with their counts.
+    """Return one page of a debate's proposals (their counts are stored columns).
 
-    By date, the page's ids come first from a narrow query on the number
-    index, then the counts for those thirty only: counting every proposal of
-    a big debate to show thirty was what made deep pages slow (bench/).
-    Sorting by discussion or support needs every count, so it counts in one
-    query. `state` keeps the proposals whose published answer has that state.
+    Unfiltered, by date, a page is a range of the proposals' positions in the
+    debate and the total is the debate's stored counter (no COUNT); by
+    discussion, an offset along the index on (debate, discussion, position).
+    Filtered by answer `state`, or by support, the paginator counts the subset.
     """
     size = settings.PROPOSALS_PER_PAGE
     proposals = with_answer_state(Proposal.objects.filter(debate=debate), state)
+    if state or sort == "supported":
+        ordered = (
+            most_supported(proposals)
+            if sort == "supported"
+            else proposals.most_discussed().select_related("answer")
+            if sort == "discussed"
+            else proposals.select_related("author", "answer").order_by(
+                "position" if sort == "oldest" else "-position"
+            )
+        )
+        return Paginator(ordered, size).get_page(number)
+    # A range stands for the list so the paginator counts nothing.
+    page = Paginator(range(debate.proposal_count), size).get_page(number)
+    proposals = proposals.select_related("author", "answer")
+    start, end = (page.number - 1) * size, page.number * size
     if sort == "discussed":
-        return Paginator(proposals.most_discussed().select_related("answer"), size).get_page(number)
-    if sort == "supported":
-        return Paginator(most_supported(proposals), size).get_page(number)
-    order = "number" if sort == "oldest" else "-number"
-    page = Paginator(proposals.order_by(order).values_list("pk", flat=True), size).get_page(number)
-    rows = (
-        proposals.filter(pk__in=list(page.object_list))
-        .select_related("author", "answer")
-        .with_counts()
-    )
-    by_pk = {row.pk: row for row in rows}
-    page.object_list = [by_pk[pk] for pk in page.object_list]
+        rows = proposals.most_discussed()[start:end]
+    elif sort == "oldest":
+        rows = proposals.filter(position__gt=start).order_by("position")[:size]
+    else:
+        top = debate.proposal_count - start
+        rows = proposals.filter(position__lte=top).order_by("-position")[:size]
+    page.object_list = list(rows)
     return page
 
 
@@ -167,23 +177,15 @@ def _proposal_page(
         (Stance.AGAINST, proposal.arguments_against, proposal.hidden_against, "contre"),
     ):
         window = Window.of(request.GET, param, total, size)
-        arguments = (
-            list(
-                Argument.objects.for_proposal_page(proposal, stance, order)[
-                    window.start : window.end
-                ]
-            )
-            if total
-            else []
-        )
+        window, arguments = _arguments_page(proposal, stance, order, window)
         columns.append(
             {"stance": stance, "window": window, "arguments": arguments, "hidden": hidden}
         )
     sources_window = Window.of(request.GET, "sources", proposal.source_count, size)
     sources = (
-        proposal.sources.select_related("author").order_by("number")[
-            sources_window.start : sources_window.end
-        ]
+        proposal.sources.select_related("author")
+        .filter(position__gt=sources_window.start)
+        .order_by("position")[:size]
         if proposal.source_count
         else []
     )
@@ -223,19 +225,35 @@ def _proposal_page(
     return render(request, "debates/proposal.html", context, status=status)
 
 
+def _arguments_page(
+    proposal: Proposal, stance: str, order: str, window: Window
+) -> tuple[Window, list[Argument]]:
+    """Return one page of a stance's arguments: one query on an index, whatever the page.
+
+    In number order a page is a range of stored positions; in the orders by
+    support it continues from the cursor in the links (paging.keyset_slice).
+    """
+    if not window.total:
+        return window, []
+    arguments = Argument.objects.filter(proposal=proposal, stance=stance).select_related("author")
+    if order == ArgumentOrder.OLDEST:
+        rows = arguments.filter(position__gt=window.start).order_by("position")
+        return window, list(rows[: window.size])
+    if order == ArgumentOrder.RECENT:
+        rows = arguments.filter(position__lte=window.total - window.start).order_by("-position")
+        return window, list(rows[: window.size])
+    keys = ARGUMENT_ORDER_KEYS.get(order, ARGUMENT_ORDER_KEYS[ArgumentOrder.DEFAULT])
+    return keyset_slice(arguments, window, keys, Argument._meta.db_table)  # type: ignore[return-value]
+
+
 def _get_proposal(
     request: HttpRequest, consultation: str, debate: str, number: int, *, counts: bool = True
 ) -> Proposal:
     """Return the proposal at this address; `counts=False` skips the page's counts.
 
-    A write needs none of them, and counting a proposal with thousands of
-    arguments is most of what a post would cost (bench/README.md).
+    The counts are stored columns now, so both read the same row.
     """
-    queryset = (
-        Proposal.objects.for_proposal_page().select_related("answer")
-        if counts
-        else Proposal.objects.select_related("debate__consultation", "author")
-    )
+    queryset = Proposal.objects.for_proposal_page().select_related("answer")
     proposal = get_object_or_404(
         queryset, number=number, debate__slug=debate, debate__consultation__slug=consultation
     )

@@ -32,6 +32,7 @@ from django.utils import timezone
 from accounts import actions as account_actions
 from accounts.models import User
 from debates import actions, moderation
+from debates.counters import analyze, rebuild
 from debates.interchange import dumps, export_consultation, import_consultation
 from debates.models import (
     Argument,
@@ -123,8 +124,8 @@ def rich(
     hidden_proposal = actions.post_proposal(
         debate=proposal.debate, author=jeanne, title=SECRET, body=SECRET
     )
-    Vote.objects.create(proposal=proposal, user=bob, value=VoteValue.AGREE)
-    Vote.objects.create(proposal=proposal, user=vera, value=VoteValue.DISAGREE)
+    actions.cast_vote(proposal=proposal, user=bob, value=VoteValue.AGREE)
+    actions.cast_vote(proposal=proposal, user=vera, value=VoteValue.DISAGREE)
     for item, reason in ((bad, "offensive"), (spam, "spam"), (hidden_proposal, "off_topic")):
         moderation.hide(contribution=item, actor=olga, reason=reason, note="Précision publique.")
     account_actions.delete_account(user=bob)
@@ -619,7 +620,7 @@ def grow(consultation: Consultation, proposals: int, per_proposal: int) -> None:
                 proposal=proposal, author=authors[j % 3], stance=Stance.FOR, body="a"
             )
         actions.post_source(proposal=proposal, author=authors[0], title="s", url="https://e.org")
-        Vote.objects.create(proposal=proposal, user=authors[1], value=VoteValue.MIXED)
+        actions.cast_vote(proposal=proposal, user=authors[1], value=VoteValue.MIXED)
 
 
 # --------------------------------------------------------------------------- streaming
@@ -645,7 +646,8 @@ def build_large(slug: str, size: int, authors: list[User]) -> Consultation:
     """Create a consultation of `size` contributions: 10 % proposals, 70 % arguments, 20 % sources.
 
     Parents by bulk_create on Contribution, children by executemany, in one
-    transaction; numbers reserved in the sequence as an import would.
+    transaction; numbers reserved in the sequence, counters rebuilt and the
+    planner's statistics refreshed, as an import does.
     """
     now = timezone.now()
     consultation = make_consultation(slug, now - timedelta(days=10), now + timedelta(days=10))
@@ -663,6 +665,7 @@ def build_large(slug: str, size: int, authors: list[User]) -> Consultation:
                 Contribution(
                     number=start + i,
                     kind=kind,
+                    consultation=consultation,
                     author=authors[i % len(authors)],
                     created_at=now - timedelta(minutes=size - i),
                     updated_at=now - timedelta(minutes=size - i),
@@ -726,6 +729,8 @@ def build_large(slug: str, size: int, authors: list[User]) -> Consultation:
             batch_size=1000,
         )
         NumberSequence.reserve_through(start + size - 1)
+        rebuild(consultation)  # the counters, as an import leaves them
+    analyze()  # fresh planner statistics, as an import leaves them too
     return consultation
 
 

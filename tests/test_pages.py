@@ -240,9 +240,14 @@ def test_long_argument_lists_are_paginated_and_the_permalink_finds_the_page(
     assert numbers_on(client, url, pour="3") == newest_first[8:]
     assert numbers_on(client, url, pour="99") == newest_first[8:]
     assert numbers_on(client, url, pour="zéro") == newest_first[:4]
-    oldest = made[0]
+    # The permalink leads to the oldest-first order, where an argument's page
+    # follows from its stored position and never moves.
+    newest, oldest = made[-1], made[0]
+    response = client.get(f"/contributions/{newest.number}/")
+    assert response["Location"] == f"{url}?ordre=oldest&pour=3#contribution-{newest.number}"
+    assert numbers_on(client, url, ordre="oldest", pour="3") == [a.number for a in made[8:]]
     response = client.get(f"/contributions/{oldest.number}/")
-    assert response["Location"] == f"{url}?pour=3#contribution-{oldest.number}"
+    assert response["Location"] == f"{url}?ordre=oldest#contribution-{oldest.number}"
 
 
 def test_a_permalink_leads_to_a_proposal_an_argument_or_a_source(
@@ -255,7 +260,7 @@ def test_a_permalink_leads_to_a_proposal_an_argument_or_a_source(
     assert client.get(f"/contributions/{proposal.number}/")["Location"] == page
     assert (
         client.get(f"/contributions/{argument.number}/")["Location"]
-        == f"{page}#contribution-{argument.number}"
+        == f"{page}?ordre=oldest#contribution-{argument.number}"
     )
     assert (
         client.get(f"/contributions/{source.number}/")["Location"]

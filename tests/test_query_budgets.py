@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 
@@ -46,14 +47,15 @@ def grow(consultation: Consultation, arguments: int, proposals: int = 0) -> Prop
 # with the proposal (select_related), at no extra query.
 # home: consultations with their debate counts; their participation figures
 #   (one grouped count, cached: none when the cache has them).
-# consultation: the consultation; its debates with proposal counts; its calendar
-#   changes (dated notices); its participation figures (cached likewise).
-# debate: the debate with its consultation; COUNT of proposals; the page's
-#   proposal ids (number index); those proposals with authors and counts.
-# proposal: the proposal with debate, consultation, author and counts; one page
-#   of arguments pour; one of arguments contre; one page of sources.
-BUDGETS = {"home": 2, "consultation": 4, "debate": 4, "proposal": 4}
+# consultation: the consultation; its debates (proposal counts are stored); its
+#   calendar changes (dated notices); its participation figures (cached likewise).
+# debate: the debate with its consultation and its stored proposal count; the
+#   page's proposals with authors (counts are stored columns).
+# proposal: the proposal with debate, consultation, author and stored counts;
+#   one page of arguments pour; one of arguments contre; one page of sources.
+BUDGETS = {"home": 2, "consultation": 4, "debate": 2, "proposal": 4}
 FIGURES_CACHED = {"home": 1, "consultation": 3}
+ORDERS = ["default", "popular", "recent", "oldest"]
 
 
 def urls(proposal: Proposal) -> dict[str, str]:
@@ -115,8 +117,9 @@ def test_the_permalink_costs_two_queries_for_an_argument(
     proposal = grow(open_consultation, arguments=120)
     argument = proposal.arguments.order_by("number").first()
     assert argument is not None
-    # the contribution with its proposal, debate and consultation; its place in the list
-    with django_assert_num_queries(2):
+    # the contribution with its proposal, debate and consultation (its page
+    # follows from its stored position)
+    with django_assert_num_queries(1):
         response = client.get(f"/contributions/{argument.number}/")
     assert response.status_code == 302
 
@@ -147,7 +150,74 @@ def test_the_most_discussed_order_counts_in_one_query_whatever_the_size(
     size: int,
 ) -> None:
     proposal = grow(open_consultation, arguments=size, proposals=size // 5)
-    # the debate; COUNT of proposals; one page sorted by counts computed in SQL
-    with django_assert_num_queries(3):
+    # the debate; one page sorted by the stored discussion count
+    with django_assert_num_queries(2):
         response = client.get(proposal.debate.get_absolute_url(), {"tri": "discussed"})
     assert response.status_code == 200
+
+
+def next_link(html: str, column: str) -> str:
+    """Return the « Page suivante » link of a column of arguments."""
+    section = html.split(f'id="arguments-{column}"', 1)[1].split("</details>", 1)[0]
+    match = re.search(r'href="([^"]+)" rel="next"', section)
+    assert match, f"no next link in the {column} column"
+    return match.group(1).replace("&amp;", "&")
+
+
+@pytest.mark.parametrize("size", [10, 300])
+@pytest.mark.parametrize("order", ORDERS)
+def test_the_last_page_of_arguments_costs_what_the_first_does(
+    open_consultation: Consultation,
+    client: Client,
+    django_assert_num_queries: AssertQueries,
+    settings: object,
+    order: str,
+    size: int,
+) -> None:
+    settings.ARGUMENTS_PER_PAGE = 3  # type: ignore[attr-defined]
+    proposal = Proposal.objects.get(pk=grow(open_consultation, arguments=size).pk)
+    last_for = -(-proposal.arguments_for // 3)
+    last_against = -(-proposal.arguments_against // 3)
+    url = f"{proposal.get_page_url()}?ordre={order}&pour={last_for}&contre={last_against}"
+    with django_assert_num_queries(BUDGETS["proposal"]):
+        response = client.get(url)
+    assert response.status_code == 200
+    assert f"Page {last_for} sur {last_for}" in response.content.decode()
+
+
+@pytest.mark.parametrize("order", ORDERS)
+def test_following_the_next_links_costs_the_same_on_every_page(
+    open_consultation: Consultation,
+    client: Client,
+    django_assert_num_queries: AssertQueries,
+    settings: object,
+    order: str,
+) -> None:
+    settings.ARGUMENTS_PER_PAGE = 4  # type: ignore[attr-defined]
+    proposal = grow(open_consultation, arguments=60)
+    seen: list[str] = []
+    url = f"{proposal.get_page_url()}?ordre={order}"
+    for _page in range(4):
+        with django_assert_num_queries(BUDGETS["proposal"]):
+            html = client.get(url).content.decode()
+        section = html.split('id="arguments-for"', 1)[1].split("</details>", 1)[0]
+        seen += re.findall(r'id="(contribution-\d+)"', section)
+        url = proposal.get_page_url() + next_link(html, "for")
+    # Four pages of four, none shown twice: the cursor continues where the page ended.
+    assert len(seen) == len(set(seen)) == 16
+
+
+@pytest.mark.parametrize("size", [10, 300])
+def test_the_permalink_of_the_deepest_argument_costs_one_query(
+    open_consultation: Consultation,
+    client: Client,
+    django_assert_num_queries: AssertQueries,
+    size: int,
+) -> None:
+    proposal = grow(open_consultation, arguments=size)
+    deepest = proposal.arguments.order_by("-number").first()
+    assert deepest is not None
+    with django_assert_num_queries(1):
+        response = client.get(f"/contributions/{deepest.number}/")
+    assert response.status_code == 302
+    assert response["Location"].endswith(f"#contribution-{deepest.number}")

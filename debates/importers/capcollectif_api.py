@@ -22,6 +22,7 @@ from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from debates.counters import rebuild
 from debates.importers.common import (
     Account,
     Hidden,
@@ -702,4 +703,6 @@ def _write(
                     **common(source),
                 )
             )
+    # The rows were written without their counters: count them once, in bulk.
+    rebuild(result.consultation)
     return result

@@ -26,6 +26,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
+from debates.counters import rebuild
 from debates.importers.common import (
     PARIS,
     REPORT_REASONS,
@@ -1075,4 +1076,6 @@ def _write(
         for report in export.reports
     ]
     bulk_create_with_history(reports, Report, batch_size=500, default_change_reason=reason)
+    # The rows were written without their counters: count them once, in bulk.
+    rebuild(result.consultation)
     return result

@@ -108,10 +108,9 @@ PROPOSAL_COLUMNS = [
 def proposal_rows(consultation: Consultation) -> Iterator[list[Any]]:
     """Yield one row per proposal, in number order (one query)."""
     proposals = (
-        Proposal.objects.filter(debate__consultation=consultation)
+        Proposal.objects.of_consultation(consultation)
         .select_related("author")
         .annotate(debate_slug=F("debate__slug"), debate_title=F("debate__title"))
-        .with_counts()
         .order_by("number")
     )
     for p in proposals.iterator(chunk_size=FETCH_SIZE):
@@ -151,10 +150,9 @@ ARGUMENT_COLUMNS = [
 def argument_rows(consultation: Consultation) -> Iterator[list[Any]]:
     """Yield one row per argument, in number order (one query)."""
     arguments = (
-        Argument.objects.filter(proposal__debate__consultation=consultation)
+        Argument.objects.of_consultation(consultation)
         .select_related("author")
         .annotate(proposal_number=F("proposal__number"), debate_slug=F("proposal__debate__slug"))
-        .with_endorsement_count()
         .order_by("number")
     )
     for a in arguments.iterator(chunk_size=FETCH_SIZE):
@@ -189,7 +187,7 @@ SOURCE_COLUMNS = [
 def source_rows(consultation: Consultation) -> Iterator[list[Any]]:
     """Yield one row per source, in number order (one query)."""
     sources = (
-        Source.objects.filter(proposal__debate__consultation=consultation)
+        Source.objects.of_consultation(consultation)
         .select_related("author")
         .annotate(proposal_number=F("proposal__number"), debate_slug=F("proposal__debate__slug"))
         .order_by("number")
@@ -217,8 +215,7 @@ VOTE_COLUMNS = ["proposal", "debate", "agree", "mixed", "disagree", "total"]
 def vote_rows(consultation: Consultation) -> Iterator[list[Any]]:
     """Yield the vote counts of each proposal, in number order (one query); never who voted."""
     counts = (
-        Proposal.objects.filter(debate__consultation=consultation)
-        .with_counts()
+        Proposal.objects.of_consultation(consultation)
         .order_by("number")
         .values_list("number", "debate__slug", "votes_agree", "votes_mixed", "votes_disagree")
     )

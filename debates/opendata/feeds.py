@@ -86,7 +86,7 @@ class ConsultationProposalsFeed(ProposalItems, ContributionFeed):
         }
 
     def items(self, obj: Consultation) -> QuerySet[Proposal]:
-        return _new_proposals(Proposal.objects.filter(debate__consultation=obj))
+        return _new_proposals(Proposal.objects.of_consultation(obj))
 
 
 class DebateProposalsFeed(ProposalItems, ContributionFeed):

@@ -22,11 +22,11 @@ from functools import cache
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db import connection
-from django.db.models import Expression, F, Func, Q, QuerySet, TextField, Value
+from django.db.models import Expression, F, Func, QuerySet, TextField, Value
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
-from debates.models import Consultation, Contribution
+from debates.models import Consultation, Contribution, Kind
 
 MAX_QUERY_LENGTH = 200
 MAX_TERMS = 10
@@ -101,11 +101,11 @@ class Query:
 
 def base_queryset(consultation: Consultation) -> QuerySet[Contribution]:
     """Return the visible proposals and arguments of `consultation`, with what a result shows."""
-    return Contribution.objects.filter(
-        Q(as_proposal__debate__consultation=consultation)
-        | Q(as_argument__proposal__debate__consultation=consultation),
-        hidden_at__isnull=True,
-    ).select_related("author", "as_proposal__debate", "as_argument__proposal__debate")
+    return (
+        Contribution.objects.of_consultation(consultation)
+        .filter(kind__in=[Kind.PROPOSAL, Kind.ARGUMENT], hidden_at__isnull=True)
+        .select_related("author", "as_proposal__debate", "as_argument__proposal__debate")
+    )
 
 
 def search(consultation: Consultation, query: Query) -> QuerySet[Contribution]:

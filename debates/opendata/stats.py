@@ -16,12 +16,9 @@ from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import Coalesce, TruncDate
 
 from debates.models import (
-    Argument,
     Consultation,
     Debate,
     Proposal,
-    Source,
-    Stance,
     Vote,
     VoteValue,
 )
@@ -134,33 +131,40 @@ class Balance:
 
 
 def statistics(consultation: Consultation) -> dict[str, Any]:
-    """Return every figure of the statistics page: nine queries, whatever the size."""
+    """Return every figure of the statistics page: six queries, whatever the size.
+
+    Totals come from the proposals' stored counters (debates/counters.py), so
+    they read one row per proposal, never one per argument, source or vote.
+    """
     hidden = Q(hidden_at__isnull=False)
-    proposals = Proposal.objects.filter(debate__consultation=consultation)
-    arguments = Argument.objects.filter(proposal__debate__consultation=consultation)
-    # 1. proposals, with the vote tallies imported from an original platform
-    proposal_totals = proposals.aggregate(
+    proposals = Proposal.objects.of_consultation(consultation)
+
+    def total(name: str) -> Coalesce:
+        return Coalesce(Sum(name), 0)
+
+    # 1. proposals, arguments, sources and votes, summed from the stored counters
+    sums = proposals.aggregate(
         total=Count("pk"),
         hidden=Count("pk", filter=hidden),
-        imported_agree=Coalesce(Sum("imported_votes_agree"), 0),
-        imported_mixed=Coalesce(Sum("imported_votes_mixed"), 0),
-        imported_disagree=Coalesce(Sum("imported_votes_disagree"), 0),
+        pour=total("arguments_for"),
+        contre=total("arguments_against"),
+        hidden_arguments=total(F("hidden_for") + F("hidden_against")),
+        sources=total("source_count"),
+        hidden_sources=total("hidden_sources"),
+        **{f"imported_{value}": total(f"imported_votes_{value}") for value in VoteValue.values},
+        **{f"cast_{value}": total(f"cast_{value}") for value in VoteValue.values},
     )
-    # 2. arguments pour / contre
-    argument_totals = arguments.aggregate(
-        total=Count("pk"),
-        hidden=Count("pk", filter=hidden),
-        pour=Count("pk", filter=Q(stance=Stance.FOR)),
-        contre=Count("pk", filter=Q(stance=Stance.AGAINST)),
-    )
-    # 3. sources
-    source_totals = Source.objects.filter(proposal__debate__consultation=consultation).aggregate(
-        total=Count("pk"), hidden=Count("pk", filter=hidden)
-    )
-    # 4. votes cast here, by value
-    voted = Vote.objects.filter(proposal__debate__consultation=consultation).aggregate(
-        **{value: Count("pk", filter=Q(value=value)) for value in VoteValue.values}
-    )
+    proposal_totals = {
+        key: sums[key] for key in ("total", "hidden", *(f"imported_{v}" for v in VoteValue.values))
+    }
+    argument_totals = {
+        "total": sums["pour"] + sums["contre"],
+        "hidden": sums["hidden_arguments"],
+        "pour": sums["pour"],
+        "contre": sums["contre"],
+    }
+    source_totals = {"total": sums["sources"], "hidden": sums["hidden_sources"]}
+    voted = {value: sums[f"cast_{value}"] for value in VoteValue.values}
     votes = [
         {
             "value": value,
@@ -171,19 +175,17 @@ def statistics(consultation: Consultation) -> dict[str, Any]:
         }
         for value, label in VoteValue.choices
     ]
-    # 5. participants: distinct authors and voters (SELECT COUNT(*) FROM (… UNION …))
+    # 2. participants: distinct authors and voters (SELECT COUNT(*) FROM (… UNION …))
     contributions = contributions_of(consultation)
     participants = (
         contributions.order_by()
         .values("author_id")
         .union(
-            Vote.objects.filter(proposal__debate__consultation=consultation)
-            .order_by()
-            .values("user_id")
+            Vote.objects.filter(proposal__consultation=consultation).order_by().values("user_id")
         )
         .count()
     )
-    # 6. contributions per day, in the site's time zone
+    # 3. contributions per day, in the site's time zone
     per_day = {
         row["day"]: row["n"]
         for row in contributions.annotate(day=TruncDate("created_at"))
@@ -191,23 +193,16 @@ def statistics(consultation: Consultation) -> dict[str, Any]:
         .values("day")
         .annotate(n=Count("pk"))
     }
-    # 7. each debate's proposals and arguments pour / contre (one join, conditional counts)
+    # 4. each debate's stored proposal count and its proposals' arguments pour / contre
     debates = consultation.debates.order_by("position", "pk").annotate(
-        proposal_total=Count("proposals", distinct=True),
-        pour=Count("proposals__arguments", filter=Q(proposals__arguments__stance=Stance.FOR)),
-        contre=Count("proposals__arguments", filter=Q(proposals__arguments__stance=Stance.AGAINST)),
+        pour=total("proposals__arguments_for"), contre=total("proposals__arguments_against")
     )
-    balances = [Balance(d, d.proposal_total, d.pour, d.contre) for d in debates]
-    # 8, 9. the most discussed and the most supported visible proposals
+    balances = [Balance(d, d.proposal_count, d.pour, d.contre) for d in debates]
+    # 5, 6. the most discussed and the most supported visible proposals (stored counts)
     visible = proposals.filter(hidden_at__isnull=True).select_related("author", "debate")
-    most_discussed = list(
-        visible.with_counts()
-        .annotate(discussion=F("arguments_for") + F("arguments_against") + F("source_count"))
-        .filter(discussion__gt=0)
-        .order_by("-discussion", "-number")[:TOP]
-    )
+    most_discussed = list(visible.filter(discussion__gt=0).order_by("-discussion", "-number")[:TOP])
     most_supported = list(
-        visible.with_counts().filter(votes_agree__gt=0).order_by("-votes_agree", "-number")[:TOP]
+        visible.filter(votes_agree__gt=0).order_by("-votes_agree", "-number")[:TOP]
     )
     return {
         "participants": participants,

@@ -1,0 +1,202 @@
+"""Stored counters: kept exact in each write's transaction, rebuilt in bulk.
+
+Pages, debate lists, exports and statistics read counts from columns
+(`Proposal.arguments_for`, `Argument.endorsements_cast`, `Debate.proposal_count`,
+…) instead of counting rows on each request. Every write path changes them in
+its own transaction with an `UPDATE … SET n = n + 1` (`bump`): the statement
+takes the row lock, so two writes at once queue and neither is lost, and a
+rolled-back write rolls its count back with it.
+
+Counters are derived data: `QuerySet.update()` writes no history row for
+them on purpose, and the models leave them out of their history
+(`excluded_fields`), which would otherwise gain one version per vote.
+
+Imports write rows in bulk and then `rebuild()` their consultation once;
+`manage.py recount` rebuilds every consultation and reports any drift.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import connection, models, transaction
+from django.db.models import F
+
+from debates.models import Consultation
+
+
+def bump(model: type[models.Model], pk: int, **deltas: int) -> None:
+    """Add `deltas` to counters of one row, in one locked UPDATE (no history: derived data)."""
+    model._default_manager.filter(pk=pk).update(  # type: ignore[attr-defined]
+        **{name: F(name) + delta for name, delta in deltas.items()}
+    )
+
+
+def take_position(model: type[models.Model], pk: int, counter: str) -> int:
+    """Increment `counter` of one row and return its new value: the next position.
+
+    The UPDATE holds the row lock until the transaction ends, so the value read
+    back is this transaction's own and two posts at once get two positions.
+    """
+    bump(model, pk, **{counter: 1})
+    return model._default_manager.values_list(counter, flat=True).get(pk=pk)  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class Counter:
+    """One stored counter and the SQL that computes it for one consultation's rows."""
+
+    table: str
+    key: str
+    column: str
+    # "SELECT <fk> AS k, <value> AS n FROM … WHERE … GROUP BY …" for one
+    # consultation (its one %s), the expected value per row; rows absent get 0.
+    expected: str
+    # How the target rows are restricted to the consultation (its one %s).
+    scope: str
+
+
+CONTRIBUTION = "debates_contribution"
+SCOPE_CONTRIBUTION = f"t.{{key}} IN (SELECT id FROM {CONTRIBUTION} WHERE consultation_id = %s)"
+OF_CONSULTATION = (
+    f"JOIN {CONTRIBUTION} xc ON xc.id = x.contribution_ptr_id AND xc.consultation_id = %s"
+)
+
+
+def _children(table: str, fk: str, where: str = "1 = 1", hidden: bool = False) -> str:
+    hidden_sql = " AND xc.hidden_at IS NOT NULL" if hidden else ""
+    return (
+        f"SELECT x.{fk} AS k, COUNT(*) AS n FROM {table} x {OF_CONSULTATION}{hidden_sql} "
+        f"WHERE {where} GROUP BY x.{fk}"
+    )
+
+
+def _votes(value: str) -> str:
+    return (
+        "SELECT x.proposal_id AS k, COUNT(*) AS n FROM debates_vote x "
+        f"JOIN {CONTRIBUTION} xc ON xc.id = x.proposal_id AND xc.consultation_id = %s "
+        f"WHERE x.value = '{value}' GROUP BY x.proposal_id"
+    )
+
+
+def _positions(table: str, partition: str) -> str:
+    return (
+        f"SELECT x.contribution_ptr_id AS k, ROW_NUMBER() OVER "
+        f"(PARTITION BY {partition} ORDER BY xc.number) AS n FROM {table} x {OF_CONSULTATION}"
+    )
+
+
+def _proposal(column: str, expected: str) -> Counter:
+    return Counter("debates_proposal", "contribution_ptr_id", column, expected, SCOPE_CONTRIBUTION)
+
+
+COUNTERS: list[Counter] = [
+    Counter(
+        "debates_debate",
+        "id",
+        "proposal_count",
+        _children("debates_proposal", "debate_id"),
+        "t.consultation_id = %s",
+    ),
+    _proposal("position", _positions("debates_proposal", "x.debate_id")),
+    _proposal("arguments_for", _children("debates_argument", "proposal_id", "x.stance = 'for'")),
+    _proposal(
+        "arguments_against", _children("debates_argument", "proposal_id", "x.stance = 'against'")
+    ),
+    _proposal("source_count", _children("debates_source", "proposal_id")),
+    _proposal(
+        "hidden_for", _children("debates_argument", "proposal_id", "x.stance = 'for'", hidden=True)
+    ),
+    _proposal(
+        "hidden_against",
+        _children("debates_argument", "proposal_id", "x.stance = 'against'", hidden=True),
+    ),
+    _proposal("hidden_sources", _children("debates_source", "proposal_id", hidden=True)),
+    _proposal("cast_agree", _votes("agree")),
+    _proposal("cast_mixed", _votes("mixed")),
+    _proposal("cast_disagree", _votes("disagree")),
+    Counter(
+        "debates_argument",
+        "contribution_ptr_id",
+        "position",
+        _positions("debates_argument", "x.proposal_id, x.stance"),
+        SCOPE_CONTRIBUTION,
+    ),
+    Counter(
+        "debates_argument",
+        "contribution_ptr_id",
+        "endorsements_cast",
+        "SELECT x.argument_id AS k, COUNT(*) AS n FROM debates_endorsement x "
+        f"JOIN {CONTRIBUTION} xc ON xc.id = x.argument_id AND xc.consultation_id = %s "
+        "GROUP BY x.argument_id",
+        SCOPE_CONTRIBUTION,
+    ),
+    Counter(
+        "debates_source",
+        "contribution_ptr_id",
+        "position",
+        _positions("debates_source", "x.proposal_id"),
+        SCOPE_CONTRIBUTION,
+    ),
+]
+
+
+def _update_sql(counter: Counter) -> str:
+    """Return one UPDATE … FROM that sets the counter where it differs (PostgreSQL and SQLite)."""
+    table, key, column = counter.table, counter.key, counter.column
+    scope = counter.scope.format(key=key)
+    return (
+        f"UPDATE {table} SET {column} = r.n FROM ("
+        f"SELECT t.{key} AS id, COALESCE(e.n, 0) AS n FROM {table} t "
+        f"LEFT JOIN ({counter.expected}) e ON e.k = t.{key} WHERE {scope}"
+        f") r WHERE {table}.{key} = r.id AND {table}.{column} <> r.n"
+    )
+
+
+@dataclass(frozen=True)
+class Drift:
+    """How many rows of one counter were wrong (and are now rebuilt)."""
+
+    table: str
+    column: str
+    rows: int
+
+    def __str__(self) -> str:
+        return f"{self.table}.{self.column}: {self.rows}"
+
+
+def rebuild(consultation: Consultation | int) -> list[Drift]:
+    """Recompute every counter of one consultation's rows; return those that were wrong.
+
+    Set-based (one UPDATE per counter, touching only the rows that differ),
+    so an import of a million rows pays it once, at the database's speed.
+    """
+    pk = consultation if isinstance(consultation, int) else consultation.pk
+    drifts = []
+    with transaction.atomic(), connection.cursor() as cursor:
+        for counter in COUNTERS:
+            cursor.execute(_update_sql(counter), [pk, pk])
+            if cursor.rowcount:
+                drifts.append(Drift(counter.table, counter.column, cursor.rowcount))
+    return drifts
+
+
+def analyze() -> None:
+    """Refresh the planner's statistics after a bulk write (imports, large test data).
+
+    Without it, PostgreSQL plans the next queries on a freshly loaded
+    consultation from statistics taken when its tables were nearly empty.
+    Outside a transaction on PostgreSQL it also sets the visibility map's
+    bits that index-only scans need.
+    """
+    tables = [
+        "debates_contribution",
+        "debates_proposal",
+        "debates_argument",
+        "debates_source",
+        "debates_vote",
+        "debates_endorsement",
+    ]
+    with connection.cursor() as cursor:
+        for table in tables:
+            cursor.execute(f"ANALYZE {table}")
