@@ -138,6 +138,7 @@ def build(size: int, seed: int, label: str = "bench") -> Built:
     from django.utils import timezone
 
     from accounts.models import User, VerificationMethod
+    from debates.counters import rebuild
     from debates.models import (
         Argument,
         ArgumentOrder,
@@ -248,6 +249,7 @@ def build(size: int, seed: int, label: str = "bench") -> Built:
                 Contribution(
                     number=start + i,
                     kind=kind,
+                    consultation=consultation,
                     author=users[rng.randrange(user_count)],
                     created_at=created,
                     updated_at=created + timedelta(hours=2) if i % 50 == 7 else created,
@@ -315,6 +317,7 @@ def build(size: int, seed: int, label: str = "bench") -> Built:
                 votes.append(Vote(proposal_id=pk, user_id=users[j].pk, value=value))
         Vote.objects.bulk_create(votes, batch_size=5000)
         NumberSequence.reserve_through(start + size - 1)
+        rebuild(consultation)  # the stored counters, as an import leaves them
     support.analyze()
 
     hot = Proposal.objects.select_related("debate__consultation").get(pk=proposal_pks[0])
@@ -327,7 +330,6 @@ def build(size: int, seed: int, label: str = "bench") -> Built:
     )
     in_order = list(
         Argument.objects.filter(proposal=hot, stance=Stance.FOR)
-        .with_endorsement_count()
         .in_order(ArgumentOrder.DEFAULT)
         .values_list("number", flat=True)
     )

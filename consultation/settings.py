@@ -78,6 +78,12 @@ MIDDLEWARE = [
     "consultation.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Pages gzip-compressed when the client accepts it (static files come
+    # compressed from whitenoise already). Safe against BREACH-style guessing:
+    # Django masks the CSRF token differently in every response, and the
+    # middleware pads each response with random bytes (Django 4.2+).
+    # Brotli is left out: no well-kept Django middleware serves it today.
+    "django.middleware.gzip.GZipMiddleware",
     # The database unreachable (PostgreSQL restarting): a 503 page, no traceback.
     "consultation.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -250,6 +250,68 @@ def test_long_argument_lists_are_paginated_and_the_permalink_finds_the_page(
     assert response["Location"] == f"{url}?ordre=oldest#contribution-{oldest.number}"
 
 
+def pager_link(html: str, rel: str) -> str | None:
+    """Return the previous or next link of the arguments pour, if there is one."""
+    section = html.split('id="arguments-for"', 1)[1].split("</details>", 1)[0]
+    match = re.search(rf'href="([^"#]+)[^"]*" rel="{rel}"', section)
+    return match.group(1).replace("&amp;", "&") if match else None
+
+
+@pytest.mark.parametrize("order", ["default", "popular", "recent", "oldest"])
+def test_the_next_and_previous_links_walk_every_order_exactly(
+    open_consultation: Consultation, client: Client, settings: object, order: str
+) -> None:
+    settings.ARGUMENTS_PER_PAGE = 3  # type: ignore[attr-defined]
+    proposal = proposal_of(open_consultation)
+    made = build_arguments(proposal, 11)
+    voters = [make_user(f"soutien{i}") for i in range(3)]
+    support = {}
+    for i, argument in enumerate(made):
+        support[argument.number] = i % 4
+        for voter in voters[: i % 4]:
+            actions.toggle_endorsement(argument=argument, user=voter)
+    numbers = [a.number for a in made]
+    expected = {
+        "default": sorted(numbers, key=lambda n: (-support[n], -n)),
+        "popular": sorted(numbers, key=lambda n: (-support[n], -n)),
+        "recent": sorted(numbers, reverse=True),
+        "oldest": sorted(numbers),
+    }[order]
+    url = proposal.get_page_url()
+    pages: list[list[int]] = []
+    link: str | None = f"?ordre={order}"
+    while link:
+        html = client.get(url + link).content.decode()
+        pages.append(numbers_on(client, url + link))
+        link = pager_link(html, "next")
+    assert [n for page in pages for n in page] == expected
+    assert [len(page) for page in pages] == [3, 3, 3, 2]
+    # And back again from the last page, by the previous links.
+    back: list[list[int]] = [pages[-1]]
+    link = pager_link(html, "prev")
+    while link:
+        html = client.get(url + link).content.decode()
+        back.append(numbers_on(client, url + link))
+        link = pager_link(html, "prev")
+    assert back == pages[::-1]
+
+
+@pytest.mark.parametrize(
+    "cursor", ["pour_apres=abc", "pour_apres=1.2", "pour_avant=" + "9" * 30 + ".0.0"]
+)
+def test_a_malformed_cursor_falls_back_to_the_page_number(
+    open_consultation: Consultation, client: Client, settings: object, cursor: str
+) -> None:
+    settings.ARGUMENTS_PER_PAGE = 4  # type: ignore[attr-defined]
+    proposal = proposal_of(open_consultation)
+    made = build_arguments(proposal, 10)
+    newest_first = [a.number for a in reversed(made)]
+    url = proposal.get_page_url()
+    html = client.get(f"{url}?pour=2&{cursor}")
+    assert html.status_code == 200
+    assert numbers_on(client, f"{url}?pour=2&{cursor}") == newest_first[4:8]
+
+
 def test_a_permalink_leads_to_a_proposal_an_argument_or_a_source(
     open_consultation: Consultation, client: Client, bob: User
 ) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from debates.counters import analyze
 from debates.importers.capcollectif_api import read_folder, write_folder
 from debates.importers.common import PARIS, SLUG_MAX, ImportRefused, Progress
 from debates.models import Consultation
@@ -117,6 +118,8 @@ class Command(BaseCommand):
             raise CommandError(f"Import refusé, rien n'a été écrit. {exc}") from exc
         finally:
             progress.close()
+        # Fresh planner statistics for the rows just written (debates/counters.py).
+        analyze()
         for line in result.summary():
             self.stdout.write(line)
         elapsed = time.perf_counter() - started

@@ -12,6 +12,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.text import slugify
 
+from debates.counters import analyze
 from debates.importers.capcollectif_csv import read_export, write_export
 from debates.importers.common import SLUG_MAX, ImportRefused, Progress
 from debates.models import Consultation
@@ -83,6 +84,8 @@ class Command(BaseCommand):
             raise CommandError(f"Import refusé, rien n'a été écrit. {exc}") from exc
         finally:
             progress.close()
+        # Fresh planner statistics for the rows just written (debates/counters.py).
+        analyze()
         for line in result.summary():
             self.stdout.write(line)
         if map is not None:

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from debates.counters import analyze
 from debates.interchange import InterchangeError, import_consultation, load_file
 
 
@@ -33,4 +34,6 @@ class Command(BaseCommand):
             result = import_consultation(load_file(file), renumber=renumber)
         except InterchangeError as exc:
             raise CommandError(f"Import refusé, rien n'a été écrit. {exc}") from exc
+        # Fresh planner statistics for the rows just written (debates/counters.py).
+        analyze()
         self.stdout.write(self.style.SUCCESS(result.summary()))
