@@ -162,7 +162,7 @@ class Debate(models.Model):
     # A stored counter (debates/counters.py): kept by F() updates in the
     # transaction of each post, rebuilt by `manage.py recount`; left out of the
     # history, which it would flood with one version per post.
-    proposal_count = models.PositiveIntegerField(default=0, editable=False)
+    proposal_count = models.PositiveIntegerField(default=0, db_default=0, editable=False)
     history = HistoricalRecords(excluded_fields=["proposal_count"])
 
     objects = DebateQuerySet.as_manager()
@@ -444,7 +444,7 @@ class ProposalQuerySet(ContributionQuerySet):
 def _counter() -> models.PositiveIntegerField:
     # Counters have no label: they are never a form field nor a column title.
     # PositiveIntegerField: the database refuses a count gone below zero.
-    return models.PositiveIntegerField(default=0, editable=False)
+    return models.PositiveIntegerField(default=0, db_default=0, editable=False)
 
 
 def _sum_of(*names: str) -> models.GeneratedField:
