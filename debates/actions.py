@@ -14,7 +14,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from debates.counters import bump, take_position
+from debates.counters import bump, posted, take_position, took_part
 from debates.models import (
     Argument,
     Contribution,
@@ -82,6 +82,7 @@ def post_proposal(
         created_at=created_at or timezone.now(),
     )
     followups.author_follows(author=author, proposal=proposal)
+    posted(proposal)
     return proposal
 
 
@@ -112,6 +113,7 @@ def post_argument(
         created_at=created_at or timezone.now(),
     )
     events.reply_posted(argument, proposal)
+    posted(argument)
     return argument
 
 
@@ -143,6 +145,7 @@ def post_source(
         created_at=created_at or timezone.now(),
     )
     events.reply_posted(source, proposal)
+    posted(source)
     return source
 
 
@@ -189,6 +192,7 @@ def cast_vote(
                         proposal=proposal, user=user, value=value, created_at=now, updated_at=now
                     )
                     bump(Proposal, proposal.pk, **{tally(value): 1})
+                    took_part(consultation_id=proposal.consultation_id, user_id=user.pk)
                     return vote
                 if vote.value != value:
                     bump(Proposal, proposal.pk, **{tally(vote.value): -1, tally(value): 1})
@@ -215,6 +219,7 @@ def withdraw_vote(*, proposal: Proposal, user: User) -> bool:
     deleted, _rows = vote.delete()
     if deleted:
         bump(Proposal, proposal.pk, **{tally(vote.value): -1})
+        took_part(consultation_id=proposal.consultation_id, user_id=user.pk, delta=-1)
     return bool(deleted)
 
 

@@ -17,12 +17,16 @@ Imports write rows in bulk and then `rebuild()` their consultation once;
 
 from __future__ import annotations
 
+from collections import Counter as Tally
 from dataclasses import dataclass
+from datetime import date
 
 from django.db import connection, models, transaction
-from django.db.models import F
+from django.db.models import Count, F
+from django.db.models.functions import TruncDate
+from django.utils import timezone
 
-from debates.models import Consultation
+from debates.models import Consultation, Contribution, DailyTally, Participation, Vote
 
 
 def bump(model: type[models.Model], pk: int, **deltas: int) -> None:
@@ -40,6 +44,31 @@ def take_position(model: type[models.Model], pk: int, counter: str) -> int:
     """
     bump(model, pk, **{counter: 1})
     return model._default_manager.values_list(counter, flat=True).get(pk=pk)  # type: ignore[attr-defined]
+
+
+def took_part(*, consultation_id: int, user_id: int, delta: int = 1) -> None:
+    """Count one more (or one fewer) contribution or vote of an account in a consultation.
+
+    The consultation's participant count moves when the account's weight
+    goes from 0 to 1 or back: withdrawing one's only vote leaves the figure.
+    """
+    participation, _created = Participation.objects.get_or_create(
+        consultation_id=consultation_id, user_id=user_id
+    )
+    bump(Participation, participation.pk, weight=delta)
+    weight = Participation.objects.values_list("weight", flat=True).get(pk=participation.pk)
+    if (delta > 0 and weight == delta) or (delta < 0 and weight == 0):
+        bump(Consultation, consultation_id, participant_count=1 if delta > 0 else -1)
+
+
+def posted(contribution: Contribution) -> None:
+    """Count a new contribution: its author's participation and its day's tally."""
+    took_part(consultation_id=contribution.consultation_id, user_id=contribution.author_id)
+    day = timezone.localdate(contribution.created_at)
+    tally, _created = DailyTally.objects.get_or_create(
+        consultation_id=contribution.consultation_id, day=day
+    )
+    bump(DailyTally, tally.pk, contributions=1)
 
 
 @dataclass(frozen=True)
@@ -173,12 +202,73 @@ def rebuild(consultation: Consultation | int) -> list[Drift]:
     """
     pk = consultation if isinstance(consultation, int) else consultation.pk
     drifts = []
-    with transaction.atomic(), connection.cursor() as cursor:
-        for counter in COUNTERS:
-            cursor.execute(_update_sql(counter), [pk, pk])
-            if cursor.rowcount:
-                drifts.append(Drift(counter.table, counter.column, cursor.rowcount))
-    return drifts
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            for counter in COUNTERS:
+                cursor.execute(_update_sql(counter), [pk, pk])
+                if cursor.rowcount:
+                    drifts.append(Drift(counter.table, counter.column, cursor.rowcount))
+        drifts += _rebuild_participations(pk) + _rebuild_tallies(pk)
+    return [drift for drift in drifts if drift.rows]
+
+
+def _rebuild_participations(pk: int) -> list[Drift]:
+    """Recompute each account's weight and the participant count of one consultation."""
+    expected: Tally[int] = Tally()
+    authors = Contribution.objects.of_consultation(pk).order_by().values("author_id")
+    for row in authors.annotate(n=Count("pk")):
+        expected[row["author_id"]] += row["n"]
+    voters = Vote.objects.filter(proposal__consultation_id=pk).order_by().values("user_id")
+    for row in voters.annotate(n=Count("pk")):
+        expected[row["user_id"]] += row["n"]
+    stored = {p.user_id: p for p in Participation.objects.filter(consultation_id=pk)}
+    wrong = [p for user, p in stored.items() if p.weight != expected.get(user, 0)]
+    for participation in wrong:
+        participation.weight = expected.get(participation.user_id, 0)
+    Participation.objects.bulk_update(wrong, ["weight"], batch_size=1000)
+    missing = [
+        Participation(consultation_id=pk, user_id=user, weight=weight)
+        for user, weight in expected.items()
+        if user not in stored
+    ]
+    Participation.objects.bulk_create(missing, batch_size=1000)
+    participants = sum(1 for weight in expected.values() if weight > 0)
+    changed = Consultation.objects.filter(pk=pk).exclude(participant_count=participants)
+    fixed = changed.update(participant_count=participants)
+    return [
+        Drift("debates_participation", "weight", len(wrong) + len(missing)),
+        Drift("debates_consultation", "participant_count", fixed),
+    ]
+
+
+def _rebuild_tallies(pk: int) -> list[Drift]:
+    """Recompute the per-day contribution tallies of one consultation (site time zone)."""
+    days = (
+        Contribution.objects.of_consultation(pk)
+        .annotate(day=TruncDate("created_at"))
+        .order_by()
+        .values("day")
+        .annotate(n=Count("pk"))
+    )
+    expected: dict[date, int] = {row["day"]: row["n"] for row in days}
+    stored = {t.day: t for t in DailyTally.objects.filter(consultation_id=pk)}
+    wrong = [t for day, t in stored.items() if t.contributions != expected.get(day, 0)]
+    for tally in wrong:
+        tally.contributions = expected.get(tally.day, 0)
+    DailyTally.objects.bulk_update(wrong, ["contributions"], batch_size=1000)
+    missing = [
+        DailyTally(consultation_id=pk, day=day, contributions=n)
+        for day, n in expected.items()
+        if day not in stored
+    ]
+    DailyTally.objects.bulk_create(missing, batch_size=1000)
+    return [Drift("debates_dailytally", "contributions", len(wrong) + len(missing))]
+
+
+def per_day(consultation: Consultation) -> dict[date, int]:
+    """Return the stored number of contributions of each day (days without any left out)."""
+    rows = DailyTally.objects.filter(consultation=consultation, contributions__gt=0)
+    return dict(rows.values_list("day", "contributions"))
 
 
 def analyze() -> None:

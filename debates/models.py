@@ -91,7 +91,12 @@ class Consultation(models.Model):
         help_text=_("Seuls les comptes vérifiés peuvent alors proposer, argumenter et voter."),
     )
     created_at = models.DateTimeField(_("créée le"), default=timezone.now, editable=False)
-    history = HistoricalRecords(m2m_fields=[organisers])
+    # Distinct authors and voters: a stored counter kept with `Participation`
+    # (debates/counters.py), left out of the history like every counter.
+    participant_count = models.PositiveIntegerField(default=0, db_default=0, editable=False)
+    history = HistoricalRecords(m2m_fields=[organisers], excluded_fields=["participant_count"])
+
+    COUNTERS: ClassVar[frozenset[str]] = frozenset({"participant_count"})
 
     objects = ConsultationQuerySet.as_manager()
 
@@ -111,6 +116,10 @@ class Consultation(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        _keep_counters(self, kwargs)
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
 
     def get_absolute_url(self) -> str:
         return reverse("consultation", kwargs={"slug": self.slug})
@@ -964,3 +973,51 @@ class CalendarChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.consultation_id})"
+
+
+class Participation(models.Model):
+    """How many contributions and current votes an account has in a consultation.
+
+    Derived data (debates/counters.py keeps it in each post's and vote's
+    transaction and rebuilds it): an account counts as a participant while
+    its weight is above zero, so the statistics read one stored number.
+    """
+
+    consultation = models.ForeignKey(
+        Consultation, on_delete=models.CASCADE, related_name="participations"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="participations"
+    )
+    weight = models.PositiveIntegerField(default=0, db_default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["consultation", "user"], name="one_participation"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} × {self.weight}"
+
+
+class DailyTally(models.Model):
+    """How many contributions a consultation received on one day (site time zone).
+
+    Derived data, kept by each post and rebuilt by `manage.py recount`: the
+    statistics' chart reads one row per day instead of every contribution.
+    """
+
+    consultation = models.ForeignKey(
+        Consultation, on_delete=models.CASCADE, related_name="daily_tallies"
+    )
+    day = models.DateField()
+    contributions = models.PositiveIntegerField(default=0, db_default=0)
+
+    class Meta:
+        ordering = ["day"]
+        constraints = [
+            models.UniqueConstraint(fields=["consultation", "day"], name="one_tally_per_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day}: {self.contributions}"

@@ -260,3 +260,60 @@ def test_parallel_votes_and_endorsements_on_postgresql_keep_the_counters_exact(
     assert (tallies["votes_agree"], tallies["votes_mixed"]) == (0, len(voters))
     assert endorsements(argument) == len(voters)
     assert drift(open_consultation) == []
+
+
+def participants(consultation: Consultation) -> int:
+    return Consultation.objects.get(pk=consultation.pk).participant_count
+
+
+def test_participants_count_distinct_authors_and_voters_through_withdrawal(
+    open_consultation: Consultation, alice: User, bob: User, vera: User
+) -> None:
+    proposal = proposal_of(open_consultation)  # posted by alice
+    assert participants(open_consultation) == 1
+    actions.post_argument(proposal=proposal, author=alice, stance=Stance.FOR, body="a")
+    actions.cast_vote(proposal=proposal, user=alice, value="agree")
+    assert participants(open_consultation) == 1  # the same account, three times
+    actions.post_argument(proposal=proposal, author=bob, stance=Stance.FOR, body="b")
+    actions.cast_vote(proposal=proposal, user=vera, value="mixed")
+    assert participants(open_consultation) == 3
+    actions.cast_vote(proposal=proposal, user=vera, value="agree")  # a change
+    assert participants(open_consultation) == 3
+    actions.withdraw_vote(proposal=proposal, user=vera)  # her only part
+    actions.withdraw_vote(proposal=proposal, user=alice)  # she still has two posts
+    assert participants(open_consultation) == 2
+    account_actions.delete_account(user=bob)  # his argument stays, and counts
+    assert participants(open_consultation) == 2
+    assert drift(open_consultation) == []
+
+
+def test_each_post_counts_on_its_day_in_the_site_time_zone(
+    open_consultation: Consultation, bob: User
+) -> None:
+    from django.utils import timezone
+
+    from debates.counters import per_day
+
+    proposal = proposal_of(open_consultation)
+    actions.post_argument(proposal=proposal, author=bob, stance=Stance.FOR, body="a")
+    actions.post_source(proposal=proposal, author=bob, title="t", url="https://a.fr")
+    assert per_day(open_consultation) == {timezone.localdate(): 3}
+    assert drift(open_consultation) == []
+
+
+def test_recount_rebuilds_participants_and_days(
+    open_consultation: Consultation, alice: User
+) -> None:
+    from debates.models import DailyTally, Participation
+
+    Participation.objects.filter(consultation=open_consultation).delete()
+    DailyTally.objects.filter(consultation=open_consultation).update(contributions=9)
+    Consultation.objects.filter(pk=open_consultation.pk).update(participant_count=0)
+    assert sorted(drift(open_consultation)) == [
+        "debates_consultation.participant_count: 1",
+        "debates_dailytally.contributions: 1",
+        "debates_participation.weight: 1",
+    ]
+    rebuild(open_consultation)
+    assert participants(open_consultation) == 1
+    assert drift(open_consultation) == []

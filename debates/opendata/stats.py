@@ -13,16 +13,15 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.db.models import Count, F, Q, Sum
-from django.db.models.functions import Coalesce, TruncDate
+from django.db.models.functions import Coalesce
 
+from debates import counters
 from debates.models import (
     Consultation,
     Debate,
     Proposal,
-    Vote,
     VoteValue,
 )
-from debates.opendata.scope import contributions_of
 
 TOP = 10
 # The per-day chart, in SVG user units.
@@ -131,7 +130,7 @@ class Balance:
 
 
 def statistics(consultation: Consultation) -> dict[str, Any]:
-    """Return every figure of the statistics page: six queries, whatever the size.
+    """Return every figure of the statistics page: five queries, whatever the size.
 
     Totals come from the proposals' stored counters (debates/counters.py), so
     they read one row per proposal, never one per argument, source or vote.
@@ -175,30 +174,17 @@ def statistics(consultation: Consultation) -> dict[str, Any]:
         }
         for value, label in VoteValue.choices
     ]
-    # 2. participants: distinct authors and voters (SELECT COUNT(*) FROM (… UNION …))
-    contributions = contributions_of(consultation)
-    participants = (
-        contributions.order_by()
-        .values("author_id")
-        .union(
-            Vote.objects.filter(proposal__consultation=consultation).order_by().values("user_id")
-        )
-        .count()
-    )
-    # 3. contributions per day, in the site's time zone
-    per_day = {
-        row["day"]: row["n"]
-        for row in contributions.annotate(day=TruncDate("created_at"))
-        .order_by()
-        .values("day")
-        .annotate(n=Count("pk"))
-    }
-    # 4. each debate's stored proposal count and its proposals' arguments pour / contre
+    # Participants (distinct authors and voters) are a stored counter on the
+    # consultation, read with it: no query here.
+    participants = consultation.participant_count
+    # 2. contributions per day, in the site's time zone: one stored row per day
+    per_day = counters.per_day(consultation)
+    # 3. each debate's stored proposal count and its proposals' arguments pour / contre
     debates = consultation.debates.order_by("position", "pk").annotate(
         pour=total("proposals__arguments_for"), contre=total("proposals__arguments_against")
     )
     balances = [Balance(d, d.proposal_count, d.pour, d.contre) for d in debates]
-    # 5, 6. the most discussed and the most supported visible proposals (stored counts)
+    # 4, 5. the most discussed and the most supported visible proposals (stored counts)
     visible = proposals.filter(hidden_at__isnull=True).select_related("author", "debate")
     most_discussed = list(visible.filter(discussion__gt=0).order_by("-discussion", "-number")[:TOP])
     most_supported = list(

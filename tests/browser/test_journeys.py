@@ -121,7 +121,10 @@ def test_a_visitor_reads_the_closed_consultation_down_to_an_argument(
         f"#{PERMALINK_ARGUMENT}"
     )
     page.goto(f"{base}/contributions/{PERMALINK_ARGUMENT}/")
-    expect(page).to_have_url(re.compile(rf"/{CLOSED_PROPOSAL}/#contribution-{PERMALINK_ARGUMENT}$"))
+    # In the oldest-first order, where an argument's page never moves.
+    expect(page).to_have_url(
+        re.compile(rf"/{CLOSED_PROPOSAL}/\?ordre=oldest#contribution-{PERMALINK_ARGUMENT}$")
+    )
     target = page.locator(f"#contribution-{PERMALINK_ARGUMENT}")
     expect(target).to_be_in_viewport()
     assert page.evaluate("document.querySelector(':target')?.id") == target.get_attribute("id")
