@@ -203,6 +203,11 @@ def rebuild(consultation: Consultation | int) -> list[Drift]:
     pk = consultation if isinstance(consultation, int) else consultation.pk
     drifts = []
     with transaction.atomic():
+        # Plans that do not depend on luck: right after a bulk load the
+        # planner's statistics still describe nearly empty tables, and these
+        # joins then get nested loops over whole tables (minutes at 20,000
+        # rows). ANALYZE inside the transaction sees the rows it wrote.
+        analyze()
         with connection.cursor() as cursor:
             for counter in COUNTERS:
                 cursor.execute(_update_sql(counter), [pk, pk])
