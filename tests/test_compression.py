@@ -42,3 +42,25 @@ def test_a_signed_in_page_with_forms_is_gzipped_with_a_fresh_csrf_mask(
     tokens = [page.split('name="csrfmiddlewaretoken" value="', 1)[1][:64] for page in pages]
     # The token is masked anew in each response: a compressed length reveals nothing stable.
     assert tokens[0] != tokens[1]
+
+
+def test_a_text_is_rendered_once_then_served_from_the_per_text_memo(
+    open_consultation: Consultation, client: Client
+) -> None:
+    from debates import actions
+    from debates.templatetags.debates import body, rendered_body
+
+    proposal = proposal_of(open_consultation)
+    text = "Voir https://example.org/ <b>gras</b> & fin."
+    actions.post_argument(proposal=proposal, author=proposal.author, stance="for", body=text)
+    html = body(text)
+    assert html == (
+        '<p>Voir <a href="https://example.org/" rel="nofollow">https://example.org/</a> '
+        "&lt;b&gt;gras&lt;/b&gt; &amp; fin.</p>"
+    )
+    before = rendered_body.cache_info().hits
+    for _ in range(2):
+        page = client.get(proposal.get_page_url()).content.decode()
+        assert html in page
+    assert rendered_body.cache_info().hits >= before + 2
+    assert body(text + " modifié") != html  # an edited text is another entry
