@@ -50,7 +50,7 @@ def endorsements(argument: Argument) -> int:
 
 @pytest.fixture
 def mona(db: None) -> User:
-    return make_user("mona", "Mona Modératrice", is_superuser=True, is_staff=True)
+    return make_user("mona", "Mona Modératrice", is_staff=True)
 
 
 def test_posts_count_their_arguments_sources_and_positions(
