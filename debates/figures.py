@@ -13,8 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.core.cache import cache
-from django.db.models import Count, IntegerField
-from django.db.models.functions import Coalesce
+from django.db.models import Count
 
 from debates.models import Consultation, Contribution
 
@@ -30,15 +29,6 @@ class Participation:
 
 NOBODY = Participation(0, 0)
 
-# The consultation of a contribution row, whichever kind it is.
-_CONSULTATION = Coalesce(
-    "as_proposal__debate__consultation_id",
-    "as_argument__proposal__debate__consultation_id",
-    "as_source__proposal__debate__consultation_id",
-    output_field=IntegerField(),
-)
-
-
 def _key(consultation: Consultation) -> str:
     return f"participation:{consultation.pk}"
 
@@ -52,8 +42,8 @@ def participation_figures(consultations: list[Consultation]) -> dict[int, Partic
     missing = [c for c in consultations if c.pk not in figures]
     if missing:
         rows = (
-            Contribution.objects.annotate(consultation_id=_CONSULTATION)
-            .filter(consultation_id__in=[c.pk for c in missing])
+            # The stored, indexed consultation column of each contribution row.
+            Contribution.objects.filter(consultation_id__in=[c.pk for c in missing])
             .values("consultation_id")
             .annotate(contributions=Count("pk"), participants=Count("author", distinct=True))
             .order_by()
