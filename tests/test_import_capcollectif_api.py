@@ -330,11 +330,17 @@ def test_numbers_already_taken_are_renumbered_and_the_summary_says_so(
     )
     summary = out.getvalue()
     assert "Numéros : 0 conservé(s) ;" in summary
-    assert re.search(
-        r"\d+ parce que leur numéro était déjà pris dans la base \(61, 62, 63, \d+, \d+ … et "
-        r"\d+ autre\(s\)\)\.",
+    # The taken numbers are listed in increasing order, the first five then a count.
+    taken = re.search(
+        r"(\d+) parce que leur numéro était déjà pris dans la base "
+        r"\(((?:\d+, ){4}\d+) … et (\d+) autre\(s\)\)\.",
         summary,
-    ), summary
+    )
+    assert taken, summary
+    listed = [int(n) for n in taken.group(2).split(", ")]
+    assert listed == sorted(listed)
+    assert int(taken.group(1)) == len(listed) + int(taken.group(3))
+    assert set(listed) <= set(copies.values_list("original_number", flat=True))
     # The same authors are found again, not duplicated.
     assert "Comptes : 0 créé(s)" in summary
 
